@@ -1,0 +1,12 @@
+import type { Storage } from 'botbuilder';
+
+/**
+ * botbuilder's Storage plus what retention and shutdown need. Every backend (lowdb now,
+ * Redis later) implements this, so the bot never knows which one it talks to.
+ */
+export interface WaypointStorage extends Storage {
+  /** Deletes every item last written before `cutoff`; resolves to how many were deleted. */
+  deleteIdleSince(cutoff: Date): Promise<number>;
+  /** Waits for writes in flight, then releases files or connections. Safe to call twice. */
+  close(): Promise<void>;
+}
