@@ -8,7 +8,7 @@ export default tseslint.config(
   {
     rules: {
       // Logs must never carry what a person typed: all logging goes through bot/privacy/logger.ts.
-      'no-console': ['error', { allow: [] }],
+      'no-console': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
