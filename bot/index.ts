@@ -1,0 +1,86 @@
+/**
+ * Composition root: settings -> storage -> adapters -> bot -> server. `npm start` runs this file;
+ * tests call startWaypoint() with their own settings.
+ */
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './privacy/logger.js';
+import { createRuntime, type Runtime } from './runtime.js';
+import { createServer } from './server.js';
+import { botFrameworkMessages, createBotFrameworkAdapter } from './channels/botFramework/botFrameworkChannel.js';
+
+export interface RunningWaypoint {
+  readonly url: string;
+  readonly port: number;
+  readonly runtime: Runtime;
+  /** Stops accepting requests, lets turns in flight finish, flushes storage. */
+  stop(): Promise<void>;
+}
+
+export async function startWaypoint(config: Config, log: Logger): Promise<RunningWaypoint> {
+  const runtime = await createRuntime(config, log);
+  const adapter = createBotFrameworkAdapter(config.azure);
+  const app = createServer({ botFrameworkMessages: botFrameworkMessages(adapter, runtime.bot, log) }, log);
+  const server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  log.info({ event: 'server.started', port, auth: config.azure.appId ? 'azure' : 'anonymous' });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await runtime.close();
+      log.info({ event: 'server.stopped' });
+    })());
+  return { url: `http://${host}:${port}`, port, runtime, stop };
+}
+
+async function main(): Promise<void> {
+  // A local .env is a convenience for development; real deployments set the environment.
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  const log = createLogger({ level: config.logLevel });
+  let running: RunningWaypoint;
+  try {
+    running = await startWaypoint(config, log);
+  } catch (error) {
+    // Content errors list files and lines for the editor; they contain no user data.
+    const report = (error as { problems?: unknown }).problems ? (error as Error).message : undefined;
+    if (report) process.stderr.write(`Waypoint cannot start: the content has errors.\n${report}\n`);
+    else log.fatal({ event: 'server.startFailed', err: error });
+    process.exit(1);
+  }
+  process.stdout.write(`Waypoint is listening on ${running.url} (POST /api/messages, GET /healthz)\n`);
+  const shutdown = (signal: string) => {
+    log.info({ event: 'server.stopping', signal });
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ event: 'server.stopFailed', err: error });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

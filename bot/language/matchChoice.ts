@@ -1,0 +1,65 @@
+/**
+ * Matches what a person typed to one of the offered choices, so typing works as well as
+ * pressing a button ("continu", "Continue!", "2"). natural stays behind this door and bot/risk.
+ */
+import { JaroWinklerDistance } from 'natural/lib/natural/distance/index.js';
+import { PorterStemmer } from 'natural/lib/natural/stemmers/index.js';
+
+export interface ChoiceCandidate {
+  readonly code: string;
+  /** Label, code and synonyms: every way of naming this choice. */
+  readonly phrases: readonly string[];
+}
+
+/** Close enough for a typo ("delte my data"), far enough apart that "yes" never becomes "yet". */
+const FUZZY_THRESHOLD = 0.93;
+const FUZZY_MIN_LENGTH = 5;
+
+/** Lower-case, no punctuation or emoji, single spaces: how two spellings of one answer compare. */
+export function normalise(text: string): string {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function stemmed(normalised: string): string {
+  return normalised
+    .split(' ')
+    .map((word) => PorterStemmer.stem(word))
+    .join(' ');
+}
+
+/**
+ * Returns the code of the choice the text names, or undefined when none does clearly.
+ * Exact wording wins over stems, stems over typos; a typo that is equally close to two
+ * choices matches neither, because guessing wrong is worse than asking again.
+ */
+export function matchChoice(text: string, candidates: readonly ChoiceCandidate[]): string | undefined {
+  const typed = normalise(text);
+  if (typed === '') return undefined;
+
+  const exact = candidates.find((c) => c.phrases.some((p) => normalise(p) === typed));
+  if (exact) return exact.code;
+
+  const typedStem = stemmed(typed);
+  const byStem = candidates.find((c) => c.phrases.some((p) => stemmed(normalise(p)) === typedStem));
+  if (byStem) return byStem.code;
+
+  if (typed.length < FUZZY_MIN_LENGTH) return undefined;
+  let best: { code: string; score: number } | undefined;
+  let tie = false;
+  for (const candidate of candidates) {
+    const score = Math.max(...candidate.phrases.map((p) => JaroWinklerDistance(typed, normalise(p))));
+    if (score < FUZZY_THRESHOLD) continue;
+    if (!best || score > best.score) {
+      best = { code: candidate.code, score };
+      tie = false;
+    } else if (score === best.score && best.code !== candidate.code) {
+      tie = true;
+    }
+  }
+  return best && !tie ? best.code : undefined;
+}

@@ -1,0 +1,56 @@
+/**
+ * The HTTP surface: security headers, body limits, health, the channel routes, and one error
+ * handler that answers in the error catalogue's words. No bot logic lives here.
+ */
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { sendError } from './httpErrors.js';
+import { newErrorId, type Logger } from './privacy/logger.js';
+
+/** Activities are small; anything bigger is a mistake or an attack. */
+const BODY_LIMIT = '64kb';
+
+export interface ServerRoutes {
+  /** `POST /api/messages`: the Bot Framework endpoint. */
+  readonly botFrameworkMessages: RequestHandler;
+}
+
+export function createServer(routes: ServerRoutes, log: Logger): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(securityHeaders);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.post('/api/messages', express.json({ limit: BODY_LIMIT }), routes.botFrameworkMessages);
+  app.all('/api/messages', (_req, res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+
+  app.use((_req, res) => sendError(res, 'NOT_FOUND'));
+  app.use(errorHandler(log));
+  return app;
+}
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.set({
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+    'Cache-Control': 'no-store',
+  });
+  next();
+};
+
+/** Body-parser errors become 4xx with a reason; anything else a 500 with an error id. */
+function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.parse.failed') return sendError(res, 'BAD_JSON');
+    if (type === 'entity.too.large') return sendError(res, 'BODY_TOO_LARGE');
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendError(res, 'UNSUPPORTED_MEDIA_TYPE');
+    const errorId = newErrorId();
+    log.error({ event: 'http.failed', errorId, err: error });
+    sendError(res, 'INTERNAL', { errorId });
+  };
+}
