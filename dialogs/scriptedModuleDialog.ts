@@ -30,8 +30,10 @@ interface ModuleState {
   picked?: string[];
 }
 
-type Waiting = Extract<Step, { type: 'choice' | 'scale' | 'reflect' | 'pick' | 'end' }>;
+type Waiting = Extract<Step, { type: 'choice' | 'scale' | 'reflect' | 'pick' | 'end' }> | PausingSay;
+type PausingSay = Extract<Step, { type: 'say' }> & { pause: true };
 
+const CONTINUE = 'continue';
 const END_MENU = 'end-menu';
 const END_HUMAN = 'end-human';
 const PICK_DONE = 'pick-done';
@@ -114,7 +116,7 @@ export class ScriptedModuleDialog extends PromptingDialog<ModuleDialogOptions> {
         await say(context, renderSafetyPlan(content, profile));
         return nextOf(module, step);
       case 'branch': {
-        const answer = profile.answers[module.id]?.[step.on];
+        const answer = forgettableAnswers(context).get(step.on) ?? profile.answers[module.id]?.[step.on];
         const match = step.cases.find(
           (c) =>
             (c.equals === undefined || c.equals === answer) &&
@@ -131,6 +133,8 @@ export class ScriptedModuleDialog extends PromptingDialog<ModuleDialogOptions> {
   private async promptStep(context: TurnContext, module: Module, state: ModuleState, step: Waiting): Promise<void> {
     const { messages } = turnServices(context).content;
     switch (step.type) {
+      case 'say':
+        return ask(context, step.text, [{ code: CONTINUE, label: messages.module.continue }]);
       case 'choice':
         return ask(context, step.text, step.options);
       case 'scale':
@@ -152,10 +156,15 @@ export class ScriptedModuleDialog extends PromptingDialog<ModuleDialogOptions> {
     const profile = await readProfile(this.profiles, context);
     const answers = (profile.answers[module.id] ??= {});
     switch (step.type) {
+      case 'say':
+        // Any answer moves on: a pause only paces the reading, it asks nothing.
+        chosenButton(context, [{ code: CONTINUE, label: messages.module.continue }]);
+        return this.runFrom(dc, module, state, nextOf(module, step) ?? step.id);
       case 'choice': {
         const code = chosenButton(context, step.options);
         if (code === undefined) return this.askAgain(context, module, state, step, messages.choice.notUnderstood);
-        answers[step.id] = code;
+        if (step.remember) answers[step.id] = code;
+        else forgettableAnswers(context).set(step.id, code);
         const option = step.options.find((o) => o.code === code);
         return this.runFrom(dc, module, state, option?.next ?? nextOf(module, step) ?? step.id);
       }
@@ -265,6 +274,15 @@ export class ScriptedModuleDialog extends PromptingDialog<ModuleDialogOptions> {
   }
 }
 
+const FORGETTABLE_ANSWERS = Symbol('waypoint.forgettableAnswers');
+
+/** Answers to `remember: false` choices: held in this turn's memory only, for the branch that follows. */
+function forgettableAnswers(context: TurnContext): Map<string, string> {
+  let answers = context.turnState.get(FORGETTABLE_ANSWERS) as Map<string, string> | undefined;
+  if (!answers) context.turnState.set(FORGETTABLE_ANSWERS, (answers = new Map()));
+  return answers;
+}
+
 function stepById(module: Module, id: string): Step | undefined {
   return module.steps.find((step) => step.id === id);
 }
@@ -277,7 +295,7 @@ function nextOf(module: Module, step: Step): string | undefined {
 }
 
 function isWaiting(step: Step): step is Waiting {
-  return step.type === 'choice' || step.type === 'scale' || step.type === 'reflect' || step.type === 'pick' || step.type === 'end';
+  return (step.type === 'say' && step.pause) || step.type === 'choice' || step.type === 'scale' || step.type === 'reflect' || step.type === 'pick' || step.type === 'end';
 }
 
 function scaleButtons(step: Extract<Step, { type: 'scale' }>): Button[] {

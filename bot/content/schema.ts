@@ -40,13 +40,25 @@ const optionSchema = z.strictObject({
 
 const next = id.optional();
 
-const sayStep = z.strictObject({ id, type: z.literal('say'), text: textSchema, next });
+const sayStep = z.strictObject({
+  id,
+  type: z.literal('say'),
+  text: textSchema,
+  /** Wait for the person (a "Continue" button) before going on, so a long explanation arrives in pieces. */
+  pause: z.boolean().default(false),
+  next,
+});
 
 const choiceStep = z.strictObject({
   id,
   type: z.literal('choice'),
   text: textSchema,
   options: z.array(optionSchema).min(2, 'a choice needs at least two options').max(8, 'at most 8 options fit on a phone'),
+  /**
+   * false: the answer only decides a branch in the same turn and is never stored. Use it for
+   * sensitive disclosures ("are you in contact with such groups?").
+   */
+  remember: z.boolean().default(true),
   next,
 });
 
