@@ -72,12 +72,18 @@ export class WaypointBot extends ActivityHandler {
     const freeText = takeFreeText(context.activity);
     context.turnState.set(FREE_TEXT, freeText);
     await runInTurnScope(freeText, async () => {
+      const started = performance.now();
       try {
         await super.run(context);
         if (!context.turnState.get(ERASED)) {
           await this.conversationState.saveChanges(context);
           await this.userState.saveChanges(context);
         }
+        this.options.log.debug({
+          event: 'turn.completed',
+          activityType: context.activity.type,
+          durationMs: Math.round(performance.now() - started),
+        });
       } catch (error) {
         await this.recoverFromError(context, error);
       }
@@ -90,6 +96,7 @@ export class WaypointBot extends ActivityHandler {
     if ((context.activity.attachments ?? []).length > 0) {
       // Files are never read, stored or forwarded: someone could send illegal images.
       context.activity.attachments = undefined;
+      this.options.log.info({ event: 'media.refused' });
       await say(context, content.messages.media.refused);
       if (!freeText) return;
     }
