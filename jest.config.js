@@ -8,4 +8,5 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
   testTimeout: 20000,
+  reporters: ['default', '<rootDir>/tests/support/plainSummaryReporter.js'],
 };
