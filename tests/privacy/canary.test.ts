@@ -42,7 +42,7 @@ describe('canaries typed through every path', () => {
       const offered = buttons(replies);
       if (offered.includes(messages.end.menu)) {
         await person.say(canary());
-        replies = await press(await person.say(messages.menu.help), messages.end.menu);
+        await press(await person.say(messages.menu.help), messages.end.menu);
         return;
       }
       // Free text at a question that expects a button: not understood, nothing stored.
