@@ -98,7 +98,8 @@ export class WaypointBot extends ActivityHandler {
       context.activity.attachments = undefined;
       this.options.log.info({ event: 'media.refused' });
       await say(context, content.messages.media.refused);
-      if (!freeText) return;
+      // The refusal says "tap one of the buttons": ask the open question again so there are buttons to tap.
+      if (!freeText) return this.runDialogs(context, undefined, NO_RISK, { repromptOnly: true });
     }
     if (await this.options.handover.relayIfConnected(context)) return;
     const risk = freeText ? this.options.risk.screen(freeText.reveal()) : NO_RISK;
@@ -110,7 +111,7 @@ export class WaypointBot extends ActivityHandler {
     context: TurnContext,
     freeText: FreeText | undefined,
     risk: RiskAssessment,
-    { onlyIfIdle = false } = {},
+    { onlyIfIdle = false, repromptOnly = false } = {},
   ): Promise<void> {
     setTurnServices(context, {
       content: this.contentFor(context),
@@ -125,6 +126,7 @@ export class WaypointBot extends ActivityHandler {
     });
     const dc = await this.dialogs.createContext(context);
     if (onlyIfIdle && dc.activeDialog) return;
+    if (repromptOnly && dc.activeDialog) return dc.repromptDialog();
     const result = await dc.continueDialog();
     if (result.status === DialogTurnStatus.empty) await dc.beginDialog(ROOT_DIALOG);
   }

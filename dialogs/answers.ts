@@ -11,18 +11,21 @@ export interface ChoiceButton extends Button {
   readonly synonyms?: readonly string[];
 }
 
-/** The code of the button the person pressed or named (also by its number), or undefined. */
+/**
+ * The code of the button the person pressed or named, or undefined. A number picks the button at
+ * that position, unless an option names the number itself: "4" people is "3 to 5", not the
+ * fourth button.
+ */
 export function chosenButton(context: TurnContext, buttons: readonly ChoiceButton[]): string | undefined {
   const freeText = turnServices(context).freeText;
   if (!freeText) return undefined;
   const typed = freeText.reveal().trim();
   const byNumber = /^\d{1,2}$/.test(typed) ? buttons[Number(typed) - 1] : undefined;
   const code =
-    byNumber?.code ??
     matchChoice(
       typed,
       buttons.map((b) => ({ code: b.code, phrases: [b.label, b.code, ...(b.synonyms ?? [])] })),
-    );
+    ) ?? byNumber?.code;
   if (code !== undefined) freeText.markAsChoice();
   return code;
 }

@@ -11,7 +11,14 @@ import {
 } from 'botbuilder-dialogs';
 import type { CommandName } from '../bot/content/schema.js';
 import { matchChoice } from '../bot/language/matchChoice.js';
-import { CONSENT_DIALOG, DELETE_DATA_DIALOG, HANDOVER_DIALOG, MENU_DIALOG, ROOT_DIALOG } from './dialogIds.js';
+import {
+  CONSENT_DIALOG,
+  DELETE_DATA_DIALOG,
+  HANDOVER_DIALOG,
+  MENU_DIALOG,
+  ROOT_DIALOG,
+  SCRIPTED_MODULE_DIALOG,
+} from './dialogIds.js';
 import { turnServices } from './turnServices.js';
 import { say } from './replies.js';
 import { readProfile, type ProfileAccessor } from './profile.js';
@@ -51,8 +58,22 @@ export class RootDialog extends ComponentDialog {
   }
 
   protected override async onContinueDialog(innerDc: DialogContext): Promise<DialogTurnResult> {
-    const result = (await this.interruption(innerDc)) ?? (await innerDc.continueDialog());
+    const result =
+      (await this.interruption(innerDc)) ?? (await this.consentLapsed(innerDc)) ?? (await innerDc.continueDialog());
     return this.keepGoing(innerDc, result);
+  }
+
+  /**
+   * Nothing is stored without the consent now in force: when its version was raised, or the
+   * person's data was deleted from another conversation, someone part-way through the menu or
+   * a module is asked for consent again before their answer is taken.
+   */
+  private async consentLapsed(innerDc: DialogContext): Promise<DialogTurnResult | undefined> {
+    const active = innerDc.activeDialog?.id;
+    if (active !== MENU_DIALOG && active !== SCRIPTED_MODULE_DIALOG) return undefined;
+    if (await hasCurrentConsent(this.profiles, innerDc.context)) return undefined;
+    await innerDc.cancelAllDialogs();
+    return innerDc.beginDialog(CONSENT_DIALOG);
   }
 
   /** Consent first (again, if its text changed in substance), then the menu. */

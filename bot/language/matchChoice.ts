@@ -52,7 +52,7 @@ export function matchChoice(text: string, candidates: readonly ChoiceCandidate[]
   let best: { code: string; score: number } | undefined;
   let tie = false;
   for (const candidate of candidates) {
-    const score = Math.max(...candidate.phrases.map((p) => JaroWinklerDistance(typed, normalise(p))));
+    const score = Math.max(...candidate.phrases.map((p) => similarity(typed, normalise(p))));
     if (score < FUZZY_THRESHOLD) continue;
     if (!best || score > best.score) {
       best = { code: candidate.code, score };
@@ -62,4 +62,18 @@ export function matchChoice(text: string, candidates: readonly ChoiceCandidate[]
     }
   }
   return best && !tie ? best.code : undefined;
+}
+
+/**
+ * Jaro-Winkler of the whole text, or word by word when both have the same number of words.
+ * Jaro drifts on long strings: one missing letter early in a 36-letter label ("comunities that
+ * make it feel normal") scores below the threshold, as if it were another sentence.
+ */
+function similarity(typed: string, phrase: string): number {
+  const whole = JaroWinklerDistance(typed, phrase);
+  const typedWords = typed.split(' ');
+  const phraseWords = phrase.split(' ');
+  if (typedWords.length < 2 || typedWords.length !== phraseWords.length) return whole;
+  const byWord = Math.min(...typedWords.map((word, i) => (word === phraseWords[i] ? 1 : JaroWinklerDistance(word, phraseWords[i]!))));
+  return Math.max(whole, byWord);
 }
