@@ -15,6 +15,7 @@ import type { ContentLibrary, Content } from './content/schema.js';
 import type { WaypointStorage } from './storage/waypointStorage.js';
 import { FreeText } from './privacy/freeText.js';
 import { runInTurnScope } from './privacy/turnScope.js';
+import type { Pseudonymizer } from './privacy/pseudonym.js';
 import { newErrorId, type Logger } from './privacy/logger.js';
 import { NO_RISK, type RiskAssessment, type RiskScreen } from './risk/riskScreen.js';
 import type { HandoverRelay } from './handover/handoverRelay.js';
@@ -23,8 +24,6 @@ import { ROOT_DIALOG } from '../dialogs/dialogIds.js';
 import { setTurnServices } from '../dialogs/turnServices.js';
 import { say } from '../dialogs/replies.js';
 import type { Profile } from '../dialogs/profile.js';
-
-export type Pseudonymizer = (kind: 'user' | 'conversation', channelId: string, rawId: string) => string;
 
 export interface WaypointBotOptions {
   readonly content: ContentLibrary;

@@ -6,17 +6,13 @@ import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
   ConfigurationServiceClientCredentialFactory,
-  type TurnContext,
 } from 'botbuilder';
 import type { RequestHandler } from 'express';
 import type { Config } from '../../config.js';
 import { activityProblem } from './activityShape.js';
 import { sendError } from '../../httpErrors.js';
 import { newErrorId, type Logger } from '../../privacy/logger.js';
-
-export interface TurnRunner {
-  run(context: TurnContext): Promise<void>;
-}
+import type { TurnRunner } from '../turnRunner.js';
 
 export function createBotFrameworkAdapter(azure: Config['azure']): CloudAdapter {
   const credentials = new ConfigurationServiceClientCredentialFactory({

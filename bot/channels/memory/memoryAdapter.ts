@@ -12,10 +12,7 @@ import {
   type ResourceResponse,
 } from 'botbuilder';
 import { randomUUID } from 'node:crypto';
-
-export interface TurnRunner {
-  run(context: TurnContext): Promise<void>;
-}
+import type { TurnRunner } from '../turnRunner.js';
 
 export interface MemoryIdentity {
   readonly channelId?: string;
