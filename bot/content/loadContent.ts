@@ -4,11 +4,10 @@
  * (step references, reachability, menu, lists, placeholders) and returns frozen content.
  * Every problem of every file is reported in one ContentError, with file, key path and line.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
-import { ContentError, ContentFile, type ContentPath, type ContentProblem } from './contentError.js';
+import { ContentError, type ContentFile, type ContentPath, type ContentProblem } from './contentError.js';
+import { readYaml } from './yamlFile.js';
 import {
   MESSAGE_PLACEHOLDERS,
   messagesSchema,
@@ -73,14 +72,6 @@ async function listLocales(rootDir: string, problems: ContentProblem[]): Promise
   return locales.sort();
 }
 
-interface Parsed<T> {
-  readonly source: ContentFile;
-  /** The file as plain data; undefined when it is not valid YAML. */
-  readonly input: unknown;
-  /** Undefined when the file has syntax or schema problems (already reported). */
-  readonly data: T | undefined;
-}
-
 /** Everything one locale's cross-checks need to know about the other files of that locale. */
 interface LocaleFacts {
   readonly locale: string;
@@ -136,42 +127,6 @@ async function listModuleFiles(rootDir: string, locale: string, problems: Conten
     problems.push({ code: 'CONTENT_FILE_MISSING', file: folder, path: '', message: 'folder is missing (one YAML file per module)' });
     return [];
   }
-}
-
-/** Undefined when the file does not exist (reported as missing). */
-async function readYaml<S extends z.ZodType>(
-  rootDir: string,
-  file: string,
-  schema: S,
-  problems: ContentProblem[],
-): Promise<Parsed<z.output<S>> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path.join(rootDir, file), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    problems.push({ code: 'CONTENT_FILE_MISSING', file, path: '', message: 'file is missing' });
-    return undefined;
-  }
-  const lines = new LineCounter();
-  // prettyErrors off: ContentFile adds the line itself and keeps each problem on one line.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const source = new ContentFile(file, doc, lines, problems);
-  if (source.reportSyntax()) return { source, input: undefined, data: undefined };
-  let input: unknown;
-  try {
-    input = doc.toJS();
-  } catch (error) {
-    // yaml refuses to expand too many aliases (`*name`), which could exhaust memory.
-    source.report('CONTENT_YAML_SYNTAX', [], (error as Error).message);
-    return { source, input: undefined, data: undefined };
-  }
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    source.reportSchema(result.error, input);
-    return { source, input, data: undefined };
-  }
-  return { source, input, data: result.data };
 }
 
 function checkModule(source: ContentFile, module: Module, fileId: string, facts: LocaleFacts): void {
@@ -399,6 +354,10 @@ function checkMenu(source: ContentFile, messages: Messages, facts: LocaleFacts):
       source.report('CONTENT_UNKNOWN_MODULE', ['menu', 'modules', k], `unknown module "${id}" (there is no ${expectedFile})`);
     }
   });
+  const urges = messages.safety.grounding.urgesModule;
+  if (!facts.moduleIds.has(urges)) {
+    source.report('CONTENT_UNKNOWN_MODULE', ['safety', 'grounding', 'urgesModule'], `unknown module "${urges}" (there is no ${facts.locale}/${MODULES_FOLDER}/${urges}${YAML_EXTENSION})`);
+  }
   for (const id of facts.moduleIds) {
     if (!listed.includes(id)) {
       source.report('CONTENT_UNLISTED_MODULE', ['menu', 'modules'], `module "${id}" is not listed, so no one could open it`);
