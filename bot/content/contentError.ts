@@ -14,7 +14,7 @@ export const CONTENT_CODES = {
   CONTENT_FILE_MISSING: 'a required file or folder is missing',
   CONTENT_YAML_SYNTAX: 'the file is not valid YAML (indentation, quotes, a key written twice)',
   CONTENT_SCHEMA: 'a key is missing, misspelt, empty, too long or of the wrong kind',
-  CONTENT_ID_MISMATCH: 'a module id differs from its file name',
+  CONTENT_ID_MISMATCH: 'a module id or a risk file locale differs from its file name',
   CONTENT_DUPLICATE_STEP: 'two steps of one module share an id',
   CONTENT_UNKNOWN_STEP: 'a next, otherwise or on names a step the module does not have',
   CONTENT_UNREACHABLE_STEP: 'no path from the first step leads to this step',
@@ -27,6 +27,11 @@ export const CONTENT_CODES = {
   CONTENT_DUPLICATE_MODULE: 'the menu lists a module twice',
   CONTENT_UNLISTED_MODULE: 'a module file is not listed in the menu, so no one could open it',
   CONTENT_PLACEHOLDER: 'a message uses a {placeholder} the bot does not fill in there',
+  CONTENT_BAD_LEVEL: 'a lexicon phrase has a level its category does not use',
+  CONTENT_DUPLICATE_PHRASE: 'a risk phrase or example is listed twice, or under two categories',
+  CONTENT_TOO_FEW_EXAMPLES: 'a risk category has too few labelled examples for the classifier to learn from',
+  CONTENT_DUPLICATE_COUNTRY: 'two helpline entries share a country code',
+  CONTENT_NO_FALLBACK: 'the helplines have no INTL entry for people in any other country',
 } as const;
 
 export type ContentCode = keyof typeof CONTENT_CODES;
