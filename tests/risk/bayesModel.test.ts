@@ -1,0 +1,37 @@
+import { describe, expect, it } from '@jest/globals';
+import { trainBayes } from '../../bot/risk/bayesModel.js';
+
+const DOCUMENTS = [
+  { features: ['sad', 'alone', 'tired'], label: 'low' },
+  { features: ['sad', 'cry', 'alone'], label: 'low' },
+  { features: ['happy', 'walk', 'friends'], label: 'fine' },
+  { features: ['walk', 'sun', 'friends', 'tired'], label: 'fine' },
+  { features: ['angry', 'shout'], label: 'cross' },
+  { features: ['angry', 'tired', 'shout', 'alone'], label: 'cross' },
+];
+
+describe('the Bayes model', () => {
+  it('learns which label each feature points to, with probabilities that add up to one', () => {
+    const model = trainBayes(DOCUMENTS);
+
+    expect(model.predict(['sad', 'cry']).label).toBe('low');
+    expect(model.predict(['walk', 'friends']).label).toBe('fine');
+    expect(model.predict(['angry', 'shout']).label).toBe('cross');
+    const { probabilities, probability, label } = model.predict(['tired', 'alone']);
+    expect(Object.values(probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
+    expect(probabilities[label]).toBe(probability);
+  });
+
+  it('counts through natural: a label natural never saw an example of is never predicted', () => {
+    const model = trainBayes(DOCUMENTS.filter((d) => d.label !== 'cross'));
+    expect(Object.keys(model.predict(['angry']).probabilities).sort()).toEqual(['fine', 'low']);
+  });
+
+  it('ignores features no example had, and stays finite on very long inputs', () => {
+    const model = trainBayes(DOCUMENTS);
+    expect(model.predict(['sad', 'zebra'])).toEqual(model.predict(['sad']));
+    const long = model.predict(Array.from({ length: 5000 }, (_, i) => (i % 2 ? 'sad' : `word${i}`)));
+    expect(long.label).toBe('low');
+    expect(Number.isFinite(long.probability)).toBe(true);
+  });
+});

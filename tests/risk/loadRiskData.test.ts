@@ -1,0 +1,68 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ContentError, type ContentProblem } from '../../bot/content/contentError.js';
+import { loadRiskData } from '../../bot/risk/loadRiskData.js';
+import { brokenCopy, lineWith, removeBrokenCopies, swap } from '../support/brokenFile.js';
+
+afterAll(removeBrokenCopies);
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/risk/en.yaml', import.meta.url));
+
+async function problemsAfter(change: (text: string) => string) {
+  const { file, text } = await brokenCopy(FIXTURE, change, 'risk');
+  let problems: readonly ContentProblem[] = [];
+  try {
+    await loadRiskData(path.dirname(file));
+  } catch (error) {
+    if (!(error instanceof ContentError)) throw error;
+    problems = error.problems;
+  }
+  return { problems, line: (snippet: string) => lineWith(text, snippet) };
+}
+
+describe('loading a risk lexicon', () => {
+  it('loads each locale file of the folder', async () => {
+    const data = await loadRiskData(path.dirname(FIXTURE));
+    expect([...data.keys()]).toEqual(['en']);
+    expect(data.get('en')?.lexicon.suicide[0]).toEqual({ phrase: 'kill myself', level: 'elevated' });
+  });
+
+  it('says which file is missing when the default locale has none', async () => {
+    const { file } = await brokenCopy(FIXTURE, (t) => t, 'risk');
+    await expect(loadRiskData(path.dirname(file), { defaultLocale: 'de' })).rejects.toThrow(
+      /risk\/de\.yaml: the risk file of the default locale is missing/,
+    );
+  });
+
+  it('points at the line of a misspelt key, a bad level and a level its category does not use', async () => {
+    const { problems, line } = await problemsAfter((t) =>
+      swap('    - { phrase: "suicide", level: elevated }', '    - { phrase: "suicide", levle: elevated }')(
+        swap('    - { phrase: "overdose", level: high }', '    - { phrase: "overdose", level: urgent }')(
+          swap('    - { phrase: "counsellor", level: low }', '    - { phrase: "counsellor", level: high }')(t),
+        ),
+      ),
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ file: 'risk/en.yaml', code: 'CONTENT_SCHEMA', path: 'lexicon.suicide[3].levle', line: line('levle') }),
+        expect.objectContaining({ code: 'CONTENT_SCHEMA', path: 'lexicon.suicide[4].level', line: line('urgent') }),
+      ]),
+    );
+  });
+
+  it('refuses a request for a person above level low, duplicate phrases and too few examples', async () => {
+    const { problems, line } = await problemsAfter((t) =>
+      swap('    - { phrase: "counsellor", level: low }', '    - { phrase: "counsellor", level: high }')(
+        swap('    - { phrase: "can\'t cope", level: elevated }', '    - { phrase: "can\'t cope", level: elevated }\n    - { phrase: "Kill  myself", level: high }')(
+          swap('  - { text: "get me a therapist please", category: human }\n', '')(t),
+        ),
+      ),
+    );
+    expect(problems).toEqual([
+      expect.objectContaining({ code: 'CONTENT_BAD_LEVEL', path: 'lexicon.human[1].level', line: line('"counsellor", level: high') }),
+      expect.objectContaining({ code: 'CONTENT_DUPLICATE_PHRASE', path: 'lexicon.distress[1].phrase', message: '"Kill  myself" is already listed under suicide' }),
+      expect.objectContaining({ code: 'CONTENT_TOO_FEW_EXAMPLES', message: 'human has 9 examples; at least 10 are needed' }),
+    ]);
+  });
+});
