@@ -7,11 +7,12 @@ import { brokenLibrary, removeBrokenLibraries, replace, VALID_LIBRARY } from './
 afterAll(removeBrokenLibraries);
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RISK_FIXTURE = fileURLToPath(new URL('../fixtures/risk', import.meta.url));
 
 /** Runs `npm run content:check -- <dir>` the way CI does, minus npm (whose warnings would clutter stderr). */
 async function contentCheck(dir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bot/cli/contentCheck.ts', dir], { cwd: REPO_ROOT });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bot/cli/contentCheck.ts', dir, '--risk', RISK_FIXTURE], { cwd: REPO_ROOT });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
@@ -20,10 +21,14 @@ async function contentCheck(dir: string): Promise<{ code: number; stdout: string
 }
 
 describe('npm run content:check', () => {
-  it('says how many locales and modules it checked when the content is valid', async () => {
+  it('says what it checked when the content, the risk lexicon and the helplines are valid', async () => {
     const result = await contentCheck(VALID_LIBRARY);
 
-    expect(result).toEqual({ code: 0, stdout: 'content ok: 2 locales, 3 modules\n', stderr: '' });
+    expect(result).toEqual({
+      code: 0,
+      stdout: 'ok content: 2 locales, 3 modules\nok risk: 1 lexicon, 50 examples\nok helplines: 7 countries\n',
+      stderr: '',
+    });
   });
 
   it('prints the report on stderr and exits with 1 when the content is broken', async () => {
@@ -32,10 +37,10 @@ describe('npm run content:check', () => {
     const result = await contentCheck(root);
 
     expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
+    expect(result.stdout).toBe('ok risk: 1 lexicon, 50 examples\nok helplines: 7 countries\n');
     expect(result.stderr).toBe(
       'en/modules/breathing.yaml:23 steps[1].options[1].next: unknown step "clsoing" (CONTENT_UNKNOWN_STEP)\n' +
-        `content check failed: 1 problem in ${root}\n`,
+        'content check failed: 1 problem (en/modules/breathing.yaml)\n',
     );
   });
 });

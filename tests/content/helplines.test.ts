@@ -1,5 +1,4 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContentError, type ContentProblem } from '../../bot/content/contentError.js';
 import { inLocale, loadHelplines } from '../../bot/content/helplines.js';
