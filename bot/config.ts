@@ -15,6 +15,8 @@ const envSchema = z.object({
   HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
   CONTENT_DIR: z.preprocess(emptyAsUndefined, z.string().default('./resources/content')),
+  RISK_DIR: z.preprocess(emptyAsUndefined, z.string().default('./resources/risk')),
+  HELPLINES_FILE: z.preprocess(emptyAsUndefined, z.string().default('./resources/helplines.yaml')),
   DEFAULT_LOCALE: z.preprocess(emptyAsUndefined, z.string().default('en')),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
@@ -38,6 +40,9 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly contentDir: string;
+  /** Lexicon and examples of the risk screen, one `<locale>.yaml` each. */
+  readonly riskDir: string;
+  readonly helplinesFile: string;
   readonly defaultLocale: string;
   readonly logLevel: string;
   readonly pseudonymSecret: string | undefined;
@@ -75,6 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     dataDir: path.resolve(e.DATA_DIR),
     contentDir: path.resolve(e.CONTENT_DIR),
+    riskDir: path.resolve(e.RISK_DIR),
+    helplinesFile: path.resolve(e.HELPLINES_FILE),
     defaultLocale: e.DEFAULT_LOCALE,
     logLevel: e.LOG_LEVEL,
     pseudonymSecret: e.PSEUDONYM_SECRET,

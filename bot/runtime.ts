@@ -12,13 +12,18 @@ import { guardStorage } from './privacy/storageGuard.js';
 import { createPseudonymizer, loadOrCreateSecret } from './privacy/pseudonym.js';
 import { startRetentionSweep, type RetentionSweep } from './privacy/retention.js';
 import type { Logger } from './privacy/logger.js';
-import { passThroughRiskScreen } from './risk/riskScreen.js';
+import { screenByLocale, type RiskScreen } from './risk/riskScreen.js';
+import { loadRiskData } from './risk/loadRiskData.js';
+import { createRiskClassifier } from './risk/riskClassifier.js';
+import { loadHelplines, type Helplines } from './content/helplines.js';
 import { noHandover } from './handover/handoverRelay.js';
 import { WaypointBot } from './waypointBot.js';
 
 export interface Runtime {
   readonly bot: WaypointBot;
   readonly content: ContentLibrary;
+  readonly helplines: Helplines;
+  readonly risk: RiskScreen;
   readonly storage: WaypointStorage;
   readonly retention: RetentionSweep;
   /** Stops the sweep and flushes storage; safe to call twice. */
@@ -27,6 +32,12 @@ export interface Runtime {
 
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
   const content = await loadContent(config.contentDir, { defaultLocale: config.defaultLocale });
+  const helplines = await loadHelplines(config.helplinesFile);
+  const riskData = await loadRiskData(config.riskDir, { defaultLocale: config.defaultLocale });
+  const risk = screenByLocale(
+    new Map([...riskData].map(([locale, data]) => [locale, createRiskClassifier(data)] as const)),
+    config.defaultLocale,
+  );
   const secret = await loadOrCreateSecret(config.dataDir, config.pseudonymSecret);
   const storage = guardStorage(await createLowdbStorage({ dir: config.dataDir }), {
     onViolation: config.privacyGuard,
@@ -36,7 +47,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     content,
     storage,
     pseudonymize: createPseudonymizer(secret),
-    risk: passThroughRiskScreen,
+    risk,
+    helplines,
     handover: noHandover,
     log,
   });
@@ -49,6 +61,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   return {
     bot,
     content,
+    helplines,
+    risk,
     storage,
     retention,
     close: () =>

@@ -19,6 +19,8 @@ import type { Pseudonymizer } from './privacy/pseudonym.js';
 import { newErrorId, type Logger } from './privacy/logger.js';
 import { NO_RISK, type RiskAssessment, type RiskScreen } from './risk/riskScreen.js';
 import type { HandoverRelay } from './handover/handoverRelay.js';
+import type { Helplines } from './content/helplines.js';
+import { isButtonLabel } from './content/buttonLabels.js';
 import { RootDialog } from '../dialogs/rootDialog.js';
 import { ROOT_DIALOG } from '../dialogs/dialogIds.js';
 import { setTurnServices } from '../dialogs/turnServices.js';
@@ -31,6 +33,7 @@ export interface WaypointBotOptions {
   readonly storage: WaypointStorage;
   readonly pseudonymize: Pseudonymizer;
   readonly risk: RiskScreen;
+  readonly helplines: Helplines;
   readonly handover: HandoverRelay;
   readonly log: Logger;
 }
@@ -101,7 +104,7 @@ export class WaypointBot extends ActivityHandler {
       if (!freeText) return this.runDialogs(context, undefined, NO_RISK, { repromptOnly: true });
     }
     if (await this.options.handover.relayIfConnected(context)) return;
-    const risk = freeText ? this.options.risk.screen(freeText.reveal()) : NO_RISK;
+    const risk = freeText && !isButtonLabel(content, freeText.reveal()) ? this.options.risk.screen(freeText.reveal(), context.activity.locale) : NO_RISK;
     if (risk.escalate) this.options.log.info({ event: 'risk.escalate', category: risk.category, level: risk.level });
     await this.runDialogs(context, freeText, risk);
   }
@@ -116,6 +119,7 @@ export class WaypointBot extends ActivityHandler {
       content: this.contentFor(context),
       freeText,
       risk,
+      helplines: this.options.helplines,
       eraseMyData: async () => {
         await this.userState.delete(context);
         await this.conversationState.delete(context);

@@ -8,3 +8,7 @@ export const MENU_DIALOG = 'menuDialog';
 export const SCRIPTED_MODULE_DIALOG = 'scriptedModuleDialog';
 export const HANDOVER_DIALOG = 'handoverDialog';
 export const DELETE_DATA_DIALOG = 'deleteDataDialog';
+export const CRISIS_DIALOG = 'crisisDialog';
+export const CHILD_SAFETY_DIALOG = 'childSafetyDialog';
+export const FOLLOW_UP_DIALOG = 'followUpDialog';
+export const GROUNDING_DIALOG = 'groundingDialog';

@@ -20,6 +20,8 @@ export interface Profile {
   answers: Record<string, Record<string, string | number>>;
   /** Per safety-plan section: the item codes chosen. */
   safetyPlan: Record<string, string[]>;
+  /** Country code from resources/helplines.yaml, asked once so crisis numbers fit where the person is. */
+  country?: string;
 }
 
 export type ProfileAccessor = StatePropertyAccessor<Profile>;

@@ -12,13 +12,23 @@ import {
 import type { CommandName } from '../bot/content/schema.js';
 import { matchChoice } from '../bot/language/matchChoice.js';
 import {
+  CHILD_SAFETY_DIALOG,
   CONSENT_DIALOG,
+  CRISIS_DIALOG,
   DELETE_DATA_DIALOG,
+  FOLLOW_UP_DIALOG,
+  GROUNDING_DIALOG,
   HANDOVER_DIALOG,
   MENU_DIALOG,
   ROOT_DIALOG,
   SCRIPTED_MODULE_DIALOG,
 } from './dialogIds.js';
+import { safetyResponseFor, type SafetyResponse } from '../bot/risk/riskPolicy.js';
+import { CrisisDialog } from './safety/crisisDialog.js';
+import { ChildSafetyDialog } from './safety/childSafetyDialog.js';
+import { FollowUpDialog } from './safety/followUpDialog.js';
+import { GroundingDialog } from './safety/groundingDialog.js';
+import type { SafetyState } from './safety/safetyDialog.js';
 import { turnServices } from './turnServices.js';
 import { say } from './replies.js';
 import { readProfile, type ProfileAccessor } from './profile.js';
@@ -42,14 +52,37 @@ const SLASH_COMMANDS: Readonly<Record<string, CommandName>> = {
   '/plan': 'plan',
 };
 
+const SAFETY_DIALOGS: Readonly<Record<SafetyResponse, string>> = {
+  crisis: CRISIS_DIALOG,
+  childSafety: CHILD_SAFETY_DIALOG,
+  followUp: FOLLOW_UP_DIALOG,
+  grounding: GROUNDING_DIALOG,
+  handover: HANDOVER_DIALOG,
+};
+
+/**
+ * How urgent each safety dialog is. A new escalation replaces an open safety dialog only if it
+ * is at least as urgent and different; otherwise the open one takes the message as an answer.
+ */
+const URGENCY: Readonly<Record<string, number>> = {
+  [CHILD_SAFETY_DIALOG]: 3,
+  [CRISIS_DIALOG]: 3,
+  [FOLLOW_UP_DIALOG]: 2,
+  [GROUNDING_DIALOG]: 1,
+};
+
 export class RootDialog extends ComponentDialog {
   constructor(private readonly profiles: ProfileAccessor) {
     super(ROOT_DIALOG);
     this.addDialog(new ConsentDialog(profiles));
     this.addDialog(new MenuDialog(profiles));
     this.addDialog(new ScriptedModuleDialog(profiles));
-    this.addDialog(new HandoverDialog());
+    this.addDialog(new HandoverDialog(profiles));
     this.addDialog(new DeleteDataDialog());
+    this.addDialog(new CrisisDialog(profiles));
+    this.addDialog(new ChildSafetyDialog(profiles));
+    this.addDialog(new FollowUpDialog(profiles));
+    this.addDialog(new GroundingDialog(profiles));
   }
 
   protected override async onBeginDialog(innerDc: DialogContext): Promise<DialogTurnResult> {
@@ -93,7 +126,11 @@ export class RootDialog extends ComponentDialog {
   private async interruption(innerDc: DialogContext): Promise<DialogTurnResult | undefined> {
     const { context } = innerDc;
     const services = turnServices(context);
-    if (services.risk.escalate) return innerDc.beginDialog(HANDOVER_DIALOG);
+    const safety = safetyResponseFor(services.risk);
+    if (safety) {
+      const result = await this.safetyInterruption(innerDc, SAFETY_DIALOGS[safety]);
+      if (result) return result;
+    }
 
     const command = this.command(innerDc);
     if (!command) return undefined;
@@ -119,8 +156,25 @@ export class RootDialog extends ComponentDialog {
       case 'deleteData':
         return innerDc.beginDialog(DELETE_DATA_DIALOG);
       case 'human':
-        return innerDc.beginDialog(HANDOVER_DIALOG);
+        return this.safetyInterruption(innerDc, HANDOVER_DIALOG);
     }
+  }
+
+  /**
+   * Starts a safety dialog on top of whatever the person was doing, so they return to it
+   * afterwards. An open safety dialog is replaced only by a different one at least as urgent;
+   * a counsellor request always goes through, carrying the open dialog's risk for the queue.
+   */
+  private async safetyInterruption(innerDc: DialogContext, target: string): Promise<DialogTurnResult | undefined> {
+    const { risk } = turnServices(innerDc.context);
+    const active = innerDc.activeDialog;
+    const openSafety = active && URGENCY[active.id] !== undefined ? (active.state as SafetyState) : undefined;
+    if (!openSafety) return innerDc.beginDialog(target, { risk });
+    if (target === HANDOVER_DIALOG) {
+      return innerDc.replaceDialog(target, { risk: risk.category === 'human' || risk.category === 'none' ? openSafety.risk : risk });
+    }
+    if (target === active!.id || (URGENCY[target] ?? 0) < (URGENCY[active!.id] ?? 0)) return undefined;
+    return innerDc.replaceDialog(target, { risk });
   }
 
   private async repromptActive(innerDc: DialogContext): Promise<DialogTurnResult> {

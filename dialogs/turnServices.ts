@@ -6,6 +6,7 @@ import type { TurnContext } from 'botbuilder';
 import type { Content } from '../bot/content/schema.js';
 import type { FreeText } from '../bot/privacy/freeText.js';
 import type { RiskAssessment } from '../bot/risk/riskScreen.js';
+import type { Helplines } from '../bot/content/helplines.js';
 
 export interface TurnServices {
   /** Content in this person's language. */
@@ -13,6 +14,7 @@ export interface TurnServices {
   /** What the person typed, if anything; readable only through reveal(). */
   readonly freeText: FreeText | undefined;
   readonly risk: RiskAssessment;
+  readonly helplines: Helplines;
   /** Erases everything stored for this person and conversation, now, and skips this turn's save. */
   eraseMyData(): Promise<void>;
 }

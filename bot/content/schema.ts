@@ -237,6 +237,40 @@ export const messagesSchema = z.strictObject({
     menu: label,
     human: label,
   }),
+  /** How contacts from resources/helplines.yaml are put into words. */
+  helplines: z.strictObject({
+    countryQuestion: bubble,
+    emergency: bubble,
+    emergencyUnknown: bubble,
+    line: bubble,
+    phone: label,
+    open: label,
+  }),
+  /** Said when the risk screen interrupts a dialog; see bot/risk/riskPolicy.ts for which and when. */
+  safety: z.strictObject({
+    crisis: z.strictObject({ opening: textSchema, offer: bubble }),
+    childSafety: z.strictObject({ opening: textSchema, confidentiality: textSchema, offer: bubble, steppedAway: label, steppedAwayReply: textSchema }),
+    followUp: z.strictObject({
+      opening: bubble,
+      thoughts: bubble,
+      plan: bubble,
+      means: bubble,
+      soon: bubble,
+      yes: label,
+      no: label,
+      notSure: label,
+      noThoughts: textSchema,
+      thoughtsWithoutPlan: textSchema,
+    }),
+    grounding: z.strictObject({ exercise: textSchema, offer: bubble, urgesModule: id }),
+    talkNow: label,
+    safeNow: label,
+    carryOn: label,
+    urges: label,
+    misunderstood: label,
+    misunderstoodReply: textSchema,
+    safeNowReply: textSchema,
+  }),
   media: z.strictObject({ refused: textSchema }),
   error: z.strictObject({ somethingWentWrong: textSchema }),
   commands: z.strictObject({
@@ -264,6 +298,9 @@ export const MESSAGE_PLACEHOLDERS: Readonly<Record<string, readonly string[]>> =
   'pick.added': ['item'],
   'pick.removed': ['item'],
   'scale.notUnderstood': ['min', 'max'],
+  'helplines.emergency': ['number'],
+  'helplines.line': ['name', 'contact', 'hours'],
+  'helplines.phone': ['phone'],
 };
 
 /** One locale's validated, cross-checked and frozen content. */

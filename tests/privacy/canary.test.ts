@@ -63,6 +63,27 @@ describe('canaries typed through every path', () => {
     throw new Error(`module "${title}" did not reach its end in 80 turns: ${texts(replies).join(' | ')}`);
   }
 
+  /**
+   * Every safety path, with canaries inside the crisis messages themselves (what the screen
+   * reads) and typed at each of the safety dialogs' questions: the screen and the dialogs may
+   * keep a category and a level, never the words.
+   */
+  async function walkSafetyDialogs(): Promise<void> {
+    const { safety } = content.messages;
+    const paths: { says: string; answers: string[] }[] = [
+      { says: `${canary()}, i'm going to kill myself tonight`, answers: [canary(), 'uk', canary(), safety.safeNow] },
+      { says: `im meeting a 13 year old girl from discord tonight ${canary()}`, answers: [canary(), safety.childSafety.steppedAway] },
+      { says: `sometimes i wish i could just not wake up, ${canary()}`, answers: [canary(), safety.followUp.yes, canary(), safety.followUp.no, safety.followUp.no, safety.followUp.no, canary(), safety.carryOn] },
+      { says: `i cant cope anymore, the urges are too strong. ${canary()}`, answers: [canary(), safety.carryOn] },
+      { says: `can i talk to a real person please ${canary()}`, answers: [canary()] },
+      { says: `${canary()} i would never hurt a child`, answers: [] },
+    ];
+    for (const path of paths) {
+      await person.say(path.says);
+      for (const answer of path.answers) await person.say(answer);
+    }
+  }
+
   beforeAll(async () => {
     harness = await createBotHarness();
     content = harness.runtime.content.forLocale('en');
@@ -77,7 +98,8 @@ describe('canaries typed through every path', () => {
       await person.say(command);
       await person.say(canary());
     }
-    await person.turn({ type: 'message', text: canary(), attachments: [{ contentType: 'image/png', name: canary(), contentUrl: 'http://127.0.0.1:9/x.png' }] });
+    await walkSafetyDialogs();
+    await person.turn({ type: 'message', text: canary(), attachments: [{ contentType: 'image/png', name: canary(), contentUrl: 'http://127.0.0.1:9/x.png', content: { caption: canary() } }] });
     await person.say('delete my data');
     await person.say(canary());
     await person.say(content.messages.deleteData.cancel);
@@ -92,6 +114,11 @@ describe('canaries typed through every path', () => {
 
   it('walked every module to its end, typing canaries at its questions', () => {
     expect(canaries.length).toBeGreaterThan(40);
+  });
+
+  it('reached every safety dialog, so the canaries went through the risk screen and its dialogs', () => {
+    const escalations = harness.logLines().filter((line) => line.event === 'risk.escalate');
+    expect(new Set(escalations.map((line) => line.category))).toEqual(new Set(['suicide', 'child_at_risk', 'human', 'distress']));
   });
 
   it('stored something, so the search below is not vacuous', async () => {

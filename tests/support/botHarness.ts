@@ -34,6 +34,9 @@ export async function createBotHarness(env: Record<string, string> = {}): Promis
   const config = loadConfig({
     DATA_DIR: dataDir,
     CONTENT_DIR: path.join(REPO_ROOT, 'resources/content'),
+    // RISK_DIR in the environment runs the suite against another lexicon (e.g. one being edited).
+    RISK_DIR: process.env.RISK_DIR ?? path.join(REPO_ROOT, 'resources/risk'),
+    HELPLINES_FILE: path.join(REPO_ROOT, 'resources/helplines.yaml'),
     PRIVACY_GUARD: 'throw',
     LOG_LEVEL: 'debug',
     ...env,
