@@ -12,9 +12,8 @@ import { guardStorage } from './privacy/storageGuard.js';
 import { createPseudonymizer, loadOrCreateSecret } from './privacy/pseudonym.js';
 import { startRetentionSweep, type RetentionSweep } from './privacy/retention.js';
 import type { Logger } from './privacy/logger.js';
-import { screenByLocale, type RiskScreen } from './risk/riskScreen.js';
-import { loadRiskData } from './risk/loadRiskData.js';
-import { createRiskClassifier } from './risk/riskClassifier.js';
+import type { RiskScreen } from './risk/riskScreen.js';
+import { loadRiskScreen } from './risk/loadRiskScreen.js';
 import { loadHelplines, type Helplines } from './content/helplines.js';
 import { noHandover } from './handover/handoverRelay.js';
 import { WaypointBot } from './waypointBot.js';
@@ -33,11 +32,7 @@ export interface Runtime {
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
   const content = await loadContent(config.contentDir, { defaultLocale: config.defaultLocale });
   const helplines = await loadHelplines(config.helplinesFile);
-  const riskData = await loadRiskData(config.riskDir, { defaultLocale: config.defaultLocale });
-  const risk = screenByLocale(
-    new Map([...riskData].map(([locale, data]) => [locale, createRiskClassifier(data)] as const)),
-    config.defaultLocale,
-  );
+  const risk = await loadRiskScreen(config.riskDir, config.defaultLocale);
   const secret = await loadOrCreateSecret(config.dataDir, config.pseudonymSecret);
   const storage = guardStorage(await createLowdbStorage({ dir: config.dataDir }), {
     onViolation: config.privacyGuard,
