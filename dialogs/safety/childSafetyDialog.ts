@@ -5,7 +5,7 @@
  */
 import type { DialogContext, DialogTurnResult } from 'botbuilder-dialogs';
 import type { TurnContext } from 'botbuilder';
-import { CHILD_SAFETY_DIALOG, HANDOVER_DIALOG } from '../dialogIds.js';
+import { CHILD_SAFETY_DIALOG } from '../dialogIds.js';
 import { turnServices } from '../turnServices.js';
 import { ask, say } from '../replies.js';
 import { chosenButton } from '../answers.js';
@@ -32,18 +32,10 @@ export class ChildSafetyDialog extends SafetyDialog {
 
   protected override async answer(dc: DialogContext): Promise<DialogTurnResult | undefined> {
     const { safety } = turnServices(dc.context).content.messages;
-    switch (chosenButton(dc.context, buttons(dc.context))) {
-      case 'talkNow':
-        return dc.replaceDialog(HANDOVER_DIALOG, { risk: this.state(dc).risk });
-      case 'steppedAway':
-        await say(dc.context, safety.childSafety.steppedAwayReply);
-        return dc.endDialog();
-      case 'misunderstood':
-        await say(dc.context, safety.misunderstoodReply);
-        return dc.endDialog();
-      default:
-        return undefined;
-    }
+    const code = chosenButton(dc.context, buttons(dc.context));
+    if (code !== 'steppedAway') return this.sharedAnswer(dc, code);
+    await say(dc.context, safety.childSafety.steppedAwayReply);
+    return dc.endDialog();
   }
 }
 

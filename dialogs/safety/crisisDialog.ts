@@ -4,7 +4,7 @@
  */
 import type { DialogContext, DialogTurnResult } from 'botbuilder-dialogs';
 import type { TurnContext } from 'botbuilder';
-import { CRISIS_DIALOG, HANDOVER_DIALOG } from '../dialogIds.js';
+import { CRISIS_DIALOG } from '../dialogIds.js';
 import { turnServices } from '../turnServices.js';
 import { ask, say } from '../replies.js';
 import { chosenButton } from '../answers.js';
@@ -30,19 +30,10 @@ export class CrisisDialog extends SafetyDialog {
 
   protected override async answer(dc: DialogContext): Promise<DialogTurnResult | undefined> {
     const { safety } = turnServices(dc.context).content.messages;
-    switch (chosenButton(dc.context, buttons(dc.context))) {
-      case 'talkNow':
-        return dc.replaceDialog(HANDOVER_DIALOG, { risk: this.state(dc).risk });
-      case 'safeNow':
-        await say(dc.context, safety.safeNowReply);
-        return dc.endDialog();
-      case 'misunderstood':
-        // The contacts were given when this dialog opened: accepted without argument, nothing repeated.
-        await say(dc.context, safety.misunderstoodReply);
-        return dc.endDialog();
-      default:
-        return undefined;
-    }
+    const code = chosenButton(dc.context, buttons(dc.context));
+    if (code !== 'safeNow') return this.sharedAnswer(dc, code);
+    await say(dc.context, safety.safeNowReply);
+    return dc.endDialog();
   }
 }
 

@@ -9,7 +9,7 @@ import type { DialogContext, DialogTurnResult } from 'botbuilder-dialogs';
 import type { TurnContext } from 'botbuilder';
 import type { RiskLevel } from '../../bot/risk/riskScreen.js';
 import { atLeast, higherLevel } from '../../bot/risk/riskPolicy.js';
-import { CRISIS_DIALOG, FOLLOW_UP_DIALOG, HANDOVER_DIALOG } from '../dialogIds.js';
+import { CRISIS_DIALOG, FOLLOW_UP_DIALOG } from '../dialogIds.js';
 import { turnServices } from '../turnServices.js';
 import { ask, say } from '../replies.js';
 import { chosenButton } from '../answers.js';
@@ -49,9 +49,7 @@ export class FollowUpDialog extends SafetyDialog {
     const state = this.state(dc);
     const { safety } = turnServices(dc.context).content.messages;
     if (step === OFFER) {
-      const choice = chosenButton(dc.context, offerButtons(dc.context));
-      if (choice === 'talkNow') return dc.replaceDialog(HANDOVER_DIALOG, { risk: state.risk });
-      return choice === 'carryOn' ? dc.endDialog() : undefined;
+      return this.sharedAnswer(dc, chosenButton(dc.context, offerButtons(dc.context)));
     }
 
     const index = QUESTIONS.findIndex((q) => q.step === step);

@@ -4,7 +4,7 @@
  */
 import type { DialogContext, DialogTurnResult } from 'botbuilder-dialogs';
 import type { TurnContext } from 'botbuilder';
-import { CONSENT_DIALOG, GROUNDING_DIALOG, HANDOVER_DIALOG, SCRIPTED_MODULE_DIALOG } from '../dialogIds.js';
+import { CONSENT_DIALOG, GROUNDING_DIALOG, SCRIPTED_MODULE_DIALOG } from '../dialogIds.js';
 import { turnServices } from '../turnServices.js';
 import { ask, say } from '../replies.js';
 import { chosenButton } from '../answers.js';
@@ -30,22 +30,14 @@ export class GroundingDialog extends SafetyDialog {
   }
 
   protected override async answer(dc: DialogContext): Promise<DialogTurnResult | undefined> {
-    switch (chosenButton(dc.context, buttons(dc.context))) {
-      case 'talkNow':
-        return dc.replaceDialog(HANDOVER_DIALOG, { risk: this.state(dc).risk });
-      case 'urges': {
-        const moduleId = turnServices(dc.context).content.messages.safety.grounding.urgesModule;
-        // The module replaces whatever was going on; without consent nothing may be stored, so consent comes first.
-        const consented = await hasCurrentConsent(this.profiles, dc.context);
-        await dc.cancelAllDialogs();
-        if (!consented) return dc.beginDialog(CONSENT_DIALOG);
-        return dc.beginDialog(SCRIPTED_MODULE_DIALOG, { moduleId, resume: false } satisfies ModuleDialogOptions);
-      }
-      case 'carryOn':
-        return dc.endDialog();
-      default:
-        return undefined;
-    }
+    const code = chosenButton(dc.context, buttons(dc.context));
+    if (code !== 'urges') return this.sharedAnswer(dc, code);
+    const moduleId = turnServices(dc.context).content.messages.safety.grounding.urgesModule;
+    // The module replaces whatever was going on; without consent nothing may be stored, so consent comes first.
+    const consented = await hasCurrentConsent(this.profiles, dc.context);
+    await dc.cancelAllDialogs();
+    if (!consented) return dc.beginDialog(CONSENT_DIALOG);
+    return dc.beginDialog(SCRIPTED_MODULE_DIALOG, { moduleId, resume: false } satisfies ModuleDialogOptions);
   }
 }
 

@@ -11,6 +11,7 @@ import type { HelplinePurpose } from '../../bot/content/helplines.js';
 import type { RiskAssessment, RiskLevel } from '../../bot/risk/riskScreen.js';
 import { higherLevel } from '../../bot/risk/riskPolicy.js';
 import { PromptingDialog } from '../promptingDialog.js';
+import { HANDOVER_DIALOG } from '../dialogIds.js';
 import { turnServices } from '../turnServices.js';
 import { ask, say } from '../replies.js';
 import { chosenButton, type ChoiceButton } from '../answers.js';
@@ -108,6 +109,26 @@ export abstract class SafetyDialog extends PromptingDialog<SafetyOptions> {
     const { content, helplines } = turnServices(dc.context);
     const code = country ?? (await this.knownCountry(dc));
     await say(dc.context, contactBubbles(content, helplines.forCountry(code), purposes, emergencyAlreadySaid));
+  }
+
+  /**
+   * The answers every safety offer shares: a counsellor now (carrying the risk for the queue),
+   * "that's not what I meant" (accepted without argument; the contacts were already given), and
+   * carrying on. Undefined for any other answer.
+   */
+  protected async sharedAnswer(dc: DialogContext, code: string | undefined): Promise<DialogTurnResult | undefined> {
+    const { safety } = turnServices(dc.context).content.messages;
+    switch (code) {
+      case 'talkNow':
+        return dc.replaceDialog(HANDOVER_DIALOG, { risk: this.state(dc).risk });
+      case 'misunderstood':
+        await say(dc.context, safety.misunderstoodReply);
+        return dc.endDialog();
+      case 'carryOn':
+        return dc.endDialog();
+      default:
+        return undefined;
+    }
   }
 
   private async countryAnswer(dc: DialogContext): Promise<DialogTurnResult | undefined> {
