@@ -28,8 +28,8 @@ export interface SafetyState {
   risk: { category: RiskAssessment['category']; level: RiskLevel };
   /** Set when the country was asked before consent: kept here, not in the profile. */
   country?: string;
-  /** Where to go once the country is known. */
-  afterCountry?: string;
+  /** What to say and where to go once the country is known. */
+  afterCountry?: { purposes: HelplinePurpose[]; next: string };
 }
 
 const COUNTRY_STEP = 'country';
@@ -95,7 +95,7 @@ export abstract class SafetyDialog extends PromptingDialog<SafetyOptions> {
     if (country === undefined) {
       const state = this.state(dc);
       state.step = COUNTRY_STEP;
-      state.afterCountry = `${purposes.join(',')}|${next}`;
+      state.afterCountry = { purposes: [...purposes], next };
       // Until the country is known, the emergency advice must not wait for an answer.
       await say(dc.context, turnServices(dc.context).content.messages.helplines.emergencyUnknown);
       await this.askCountry(dc.context);
@@ -137,9 +137,9 @@ export abstract class SafetyDialog extends PromptingDialog<SafetyOptions> {
     const state = this.state(dc);
     if (await hasCurrentConsent(this.profiles, dc.context)) (await readProfile(this.profiles, dc.context)).country = code;
     else state.country = code;
-    const [purposes = '', next = ''] = (state.afterCountry ?? '').split('|');
+    const { purposes, next } = state.afterCountry ?? { purposes: [], next: DONE };
     state.afterCountry = undefined;
-    await this.sayContacts(dc, purposes.split(',') as HelplinePurpose[], code, true);
+    await this.sayContacts(dc, purposes, code, true);
     return this.goTo(dc, next);
   }
 

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { ContentError, type ContentProblem } from '../../bot/content/contentError.js';
 import { inLocale, loadHelplines } from '../../bot/content/helplines.js';
-import { brokenCopy, lineWith, removeBrokenCopies, swap } from '../support/brokenFile.js';
+import { brokenCopy, removeBrokenCopies } from '../support/brokenFile.js';
+import { lineOf, replace } from './fixtureLibrary.js';
 
 afterAll(removeBrokenCopies);
 
@@ -13,10 +14,10 @@ async function problemsAfter(change: (text: string) => string) {
   try {
     await loadHelplines(file);
   } catch (error) {
-    if (error instanceof ContentError) return { problems: error.problems, line: (s: string) => lineWith(text, s) };
+    if (error instanceof ContentError) return { problems: error.problems, line: (s: string) => lineOf(text, s) };
     throw error;
   }
-  return { problems: [] as ContentProblem[], line: (s: string) => lineWith(text, s) };
+  return { problems: [] as ContentProblem[], line: (s: string) => lineOf(text, s) };
 }
 
 describe('the helplines file', () => {
@@ -48,7 +49,7 @@ describe('the helplines file', () => {
   it('reports a line without a source and a plain-http web address, with their lines', async () => {
     const { problems, line } = await problemsAfter((text) => {
       const withoutSource = text.replace(/\n\s+source: https:\/\/www\.samaritans\.org\/how-we-can-help\/contact-samaritan\/[^\n]*/, '');
-      return swap('web: https://www.samaritans.org\n', 'web: http://www.samaritans.org\n')(withoutSource);
+      return replace('web: https://www.samaritans.org\n', 'web: http://www.samaritans.org\n')(withoutSource);
     });
     expect(problems).toEqual(
       expect.arrayContaining([

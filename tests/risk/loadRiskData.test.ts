@@ -3,7 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContentError, type ContentProblem } from '../../bot/content/contentError.js';
 import { loadRiskData } from '../../bot/risk/loadRiskData.js';
-import { brokenCopy, lineWith, removeBrokenCopies, swap } from '../support/brokenFile.js';
+import { brokenCopy, removeBrokenCopies } from '../support/brokenFile.js';
+import { lineOf, replace } from '../content/fixtureLibrary.js';
 
 afterAll(removeBrokenCopies);
 
@@ -18,7 +19,7 @@ async function problemsAfter(change: (text: string) => string) {
     if (!(error instanceof ContentError)) throw error;
     problems = error.problems;
   }
-  return { problems, line: (snippet: string) => lineWith(text, snippet) };
+  return { problems, line: (snippet: string) => lineOf(text, snippet) };
 }
 
 describe('loading a risk lexicon', () => {
@@ -37,9 +38,9 @@ describe('loading a risk lexicon', () => {
 
   it('points at the line of a misspelt key, a bad level and a level its category does not use', async () => {
     const { problems, line } = await problemsAfter((t) =>
-      swap('    - { phrase: "suicide", level: elevated }', '    - { phrase: "suicide", levle: elevated }')(
-        swap('    - { phrase: "overdose", level: high }', '    - { phrase: "overdose", level: urgent }')(
-          swap('    - { phrase: "counsellor", level: low }', '    - { phrase: "counsellor", level: high }')(t),
+      replace('    - { phrase: "suicide", level: elevated }', '    - { phrase: "suicide", levle: elevated }')(
+        replace('    - { phrase: "overdose", level: high }', '    - { phrase: "overdose", level: urgent }')(
+          replace('    - { phrase: "counsellor", level: low }', '    - { phrase: "counsellor", level: high }')(t),
         ),
       ),
     );
@@ -53,9 +54,9 @@ describe('loading a risk lexicon', () => {
 
   it('refuses a request for a person above level low, duplicate phrases and too few examples', async () => {
     const { problems, line } = await problemsAfter((t) =>
-      swap('    - { phrase: "counsellor", level: low }', '    - { phrase: "counsellor", level: high }')(
-        swap('    - { phrase: "can\'t cope", level: elevated }', '    - { phrase: "can\'t cope", level: elevated }\n    - { phrase: "Kill  myself", level: high }')(
-          swap('  - { text: "get me a therapist please", category: human }\n', '')(t),
+      replace('    - { phrase: "counsellor", level: low }', '    - { phrase: "counsellor", level: high }')(
+        replace('    - { phrase: "can\'t cope", level: elevated }', '    - { phrase: "can\'t cope", level: elevated }\n    - { phrase: "Kill  myself", level: high }')(
+          replace('  - { text: "get me a therapist please", category: human }\n', '')(t),
         ),
       ),
     );

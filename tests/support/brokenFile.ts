@@ -1,6 +1,7 @@
 /**
  * A copy of one valid resource file in a temp folder, with one change, so a loader test shows
- * exactly what it breaks and on which line the report must point.
+ * exactly what it breaks and on which line the report must point. Changes are written with
+ * `replace` and lines found with `lineOf` from tests/content/fixtureLibrary.ts.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,19 +23,4 @@ export async function brokenCopy(source: string, change: (text: string) => strin
 
 export async function removeBrokenCopies(): Promise<void> {
   await Promise.all(created.splice(0).map((root) => rm(root, { recursive: true, force: true })));
-}
-
-/** Replaces one exact snippet, and fails loudly when the file no longer contains it. */
-export function swap(from: string, to: string): (text: string) => string {
-  return (text) => {
-    if (!text.includes(from)) throw new Error(`the fixture no longer contains: ${from}`);
-    return text.replace(from, to);
-  };
-}
-
-/** 1-based line of the first line containing `snippet`. */
-export function lineWith(text: string, snippet: string): number {
-  const index = text.split('\n').findIndex((line) => line.includes(snippet));
-  if (index < 0) throw new Error(`no line contains: ${snippet}`);
-  return index + 1;
 }
