@@ -22,6 +22,8 @@ export interface Prediction<L extends string> {
 
 export interface TrainedModel<L extends string> {
   predict(features: readonly string[]): Prediction<L>;
+  /** Each known feature's log-likelihood ratio of `label` against `against`. */
+  logRatios?(features: readonly string[], label: L, against: L): [string, number][];
 }
 
 export function trainBayes<L extends string>(documents: readonly { features: readonly string[]; label: L }[]): TrainedModel<L> {
@@ -54,8 +56,12 @@ function compile<L extends string>(model: BayesClassifier['classifier']): Traine
     const denominator = denominators[k] as number;
     return new Map([...vocabulary].map((f) => [f, Math.log(((c.get(f) ?? 0) + smoothing) / denominator)]));
   });
-
   return {
+    logRatios(features, label, against) {
+      const a = labels.indexOf(label);
+      const b = labels.indexOf(against);
+      return [...new Set(features)].filter((f) => vocabulary.has(f)).map((f) => [f, (logLikelihood[a]?.get(f) as number) - (logLikelihood[b]?.get(f) as number)]);
+    },
     predict(features) {
       const scores = [...logPrior];
       const seen = new Set<string>();

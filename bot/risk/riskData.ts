@@ -31,6 +31,14 @@ export const riskDataSchema = z.strictObject({
   negations: z.array(phrase).min(1, 'must list at least one word'),
   pseudoNegations: z.array(phrase).default([]),
   idioms: z.array(phrase).default([]),
+  context: z
+    .strictObject({
+      distancers: z.array(phrase).default([]),
+      otherPeople: z.array(phrase).default([]),
+      topicQuestions: z.array(phrase).default([]),
+      current: z.array(phrase).default([]),
+    })
+    .default({ distancers: [], otherPeople: [], topicQuestions: [], current: [] }),
   examples: z
     .array(
       z.strictObject({

@@ -34,4 +34,12 @@ describe('the Bayes model', () => {
     expect(long.label).toBe('low');
     expect(Number.isFinite(long.probability)).toBe(true);
   });
+
+  it('reports how much each known feature favours one label over another', () => {
+    const model = trainBayes(DOCUMENTS);
+    const ratios = Object.fromEntries(model.logRatios!(['sad', 'walk', 'zebra'], 'low', 'fine'));
+    expect(Object.keys(ratios).sort()).toEqual(['sad', 'walk']);
+    expect(ratios.sad).toBeGreaterThan(0);
+    expect(ratios.walk).toBeLessThan(0);
+  });
 });

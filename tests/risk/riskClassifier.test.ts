@@ -9,7 +9,7 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/risk', import.meta.url));
 /** So few examples teach the model little: these tests let it speak only when it is sure. */
 const SURE_ONLY = { child_at_risk: 0.9, suicide: 0.9, human: 0.9, distress: 0.9 };
 
-let screen: RiskScreen & { features(text: string): string[] };
+let screen: RiskScreen & { features(text: string): string[]; explain(text: string): unknown };
 beforeAll(async () => {
   const data = await loadRiskData(FIXTURE);
   screen = createRiskClassifier(data.get('en')!, { thresholds: SURE_ONLY });
@@ -31,6 +31,24 @@ describe('the risk screen on its own small lexicon', () => {
     expect(assess("i don't want to die, i want to get better").category).toBe('none');
     expect(assess('im not going to kill myself').category).toBe('none');
     expect(assess('no i would not meet her').category).toBe('none');
+  });
+
+  it('carries a negation on through "any", and negates a phrase that is the subject of a negated "be"', () => {
+    expect(assess('i do not have any plans to kill myself').category).toBe('none');
+    expect(assess('suicide is not an option for me').category).toBe('none');
+    expect(assess('suicide is all i think about').category).toBe('suicide');
+  });
+
+  it('lets a phrase in the past, in someone else\'s life or in a topic question count only if the model agrees', () => {
+    expect(assess('years ago i wanted to kill myself').category).toBe('none');
+    expect(assess('my brother thought about suicide').category).toBe('none');
+    expect(assess('what is suicide').category).toBe('none');
+    // "again" or "now" makes it current; "i" between makes it the writer's own.
+    expect(assess('years ago i wanted to kill myself and now i want to again').category).toBe('suicide');
+    expect(assess('my brother found out and i thought about suicide').category).toBe('suicide');
+    // explain() says which phrases were held back for the model to judge without them.
+    const explained = screen.explain('i used to kill myself') as { distanced: { category: string; withoutPhrase: boolean }[] };
+    expect(explained.distanced).toEqual([expect.objectContaining({ category: 'suicide', withoutPhrase: true })]);
   });
 
   it('keeps phrases that carry their own negation, pseudo-negations and what follows a clause break', () => {
