@@ -31,6 +31,7 @@ export const CONTENT_CODES = {
   CONTENT_DUPLICATE_PHRASE: 'a risk phrase or example is listed twice, or under two categories',
   CONTENT_TOO_FEW_EXAMPLES: 'a risk category has too few labelled examples for the classifier to learn from',
   CONTENT_DUPLICATE_COUNTRY: 'two helpline entries share a country code',
+  CONTENT_DUPLICATE_HOLIDAY: 'two holidays share a date',
   CONTENT_NO_FALLBACK: 'the helplines have no INTL entry for people in any other country',
 } as const;
 
