@@ -12,6 +12,12 @@ export const HTTP_ERRORS = {
   UNAUTHORIZED: { status: 401, message: 'The request is not authorised for this bot.' },
   NOT_FOUND: { status: 404, message: 'There is nothing at this address.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'This address does not accept that method.' },
+  BAD_REQUEST: { status: 400, message: 'The request is missing a field or has one of the wrong type.' },
+  NOT_SIGNED_IN: { status: 401, message: 'Sign in to the console first.' },
+  LOGIN_FAILED: { status: 401, message: 'That name and password do not match an active account.' },
+  CSRF_FAILED: { status: 403, message: 'The request did not come from the console page (missing or wrong CSRF token or origin).' },
+  FORBIDDEN: { status: 403, message: 'Your account may not do this.' },
+  LOCKED_OUT: { status: 429, message: 'Too many failed sign-ins for this account. Try again later.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side. The error id helps staff find it.' },
 } as const;
 
