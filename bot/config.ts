@@ -17,6 +17,8 @@ const envSchema = z.object({
   CONTENT_DIR: z.preprocess(emptyAsUndefined, z.string().default('./resources/content')),
   RISK_DIR: z.preprocess(emptyAsUndefined, z.string().default('./resources/risk')),
   HELPLINES_FILE: z.preprocess(emptyAsUndefined, z.string().default('./resources/helplines.yaml')),
+  HANDOVER_FILE: z.preprocess(emptyAsUndefined, z.string().default('./resources/handover.yaml')),
+  HANDOVER_MODE: z.preprocess(emptyAsUndefined, z.enum(['console', 'events']).default('console')),
   DEFAULT_LOCALE: z.preprocess(emptyAsUndefined, z.string().default('en')),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
@@ -43,6 +45,10 @@ export interface Config {
   /** Lexicon and examples of the risk screen, one `<locale>.yaml` each. */
   readonly riskDir: string;
   readonly helplinesFile: string;
+  /** Counsellors' opening hours and queue settings. */
+  readonly handoverFile: string;
+  /** 'console': Waypoint's own counsellor console; 'events': Bot Framework handoff events to an external contact centre. */
+  readonly handoverMode: 'console' | 'events';
   readonly defaultLocale: string;
   readonly logLevel: string;
   readonly pseudonymSecret: string | undefined;
@@ -82,6 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     contentDir: path.resolve(e.CONTENT_DIR),
     riskDir: path.resolve(e.RISK_DIR),
     helplinesFile: path.resolve(e.HELPLINES_FILE),
+    handoverFile: path.resolve(e.HANDOVER_FILE),
+    handoverMode: e.HANDOVER_MODE,
     defaultLocale: e.DEFAULT_LOCALE,
     logLevel: e.LOG_LEVEL,
     pseudonymSecret: e.PSEUDONYM_SECRET,

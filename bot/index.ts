@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './privacy/logger.js';
-import { createRuntime, type Runtime } from './runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
+import { createCounsellorConsole, type CounsellorConsoleOptions } from './handover/console/counsellorConsole.js';
 import { createServer } from './server.js';
 import { botFrameworkMessages, createBotFrameworkAdapter } from './channels/botFramework/botFrameworkChannel.js';
 
@@ -19,11 +20,19 @@ export interface RunningWaypoint {
   stop(): Promise<void>;
 }
 
-export async function startWaypoint(config: Config, log: Logger): Promise<RunningWaypoint> {
-  const runtime = await createRuntime(config, log);
+export interface StartOptions extends RuntimeOptions {
+  /** Session and socket timings of the counsellor console; tests shorten them. */
+  readonly console?: Pick<CounsellorConsoleOptions, 'sessions' | 'socket'>;
+}
+
+export async function startWaypoint(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningWaypoint> {
+  const runtime = await createRuntime(config, log, options);
   const adapter = createBotFrameworkAdapter(config.azure);
-  const app = createServer({ botFrameworkMessages: botFrameworkMessages(adapter, runtime.bot, log) }, log);
+  const counsellorConsole =
+    config.handoverMode === 'console' ? createCounsellorConsole({ dataDir: config.dataDir, desk: runtime.desk, log, ...options.console }) : undefined;
+  const app = createServer({ botFrameworkMessages: botFrameworkMessages(adapter, runtime.bot, log), console: counsellorConsole?.routes }, log);
   const server = app.listen(config.port, config.host);
+  counsellorConsole?.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -35,10 +44,12 @@ export async function startWaypoint(config: Config, log: Logger): Promise<Runnin
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      await new Promise<void>((resolve) => {
+      const closed = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await counsellorConsole?.close();
+      await closed;
       await runtime.close();
       log.info({ event: 'server.stopped' });
     })());
@@ -66,7 +77,8 @@ async function main(): Promise<void> {
     else log.fatal({ event: 'server.startFailed', err: error });
     process.exit(1);
   }
-  process.stdout.write(`Waypoint is listening on ${running.url} (POST /api/messages, GET /healthz)\n`);
+  const consoleNote = config.handoverMode === 'console' ? `, counsellor console ${running.url}/console` : '';
+  process.stdout.write(`Waypoint is listening on ${running.url} (POST /api/messages, GET /healthz${consoleNote})\n`);
   const shutdown = (signal: string) => {
     log.info({ event: 'server.stopping', signal });
     running.stop().then(

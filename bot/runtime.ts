@@ -15,7 +15,11 @@ import type { Logger } from './privacy/logger.js';
 import type { RiskScreen } from './risk/riskScreen.js';
 import { loadRiskScreen } from './risk/loadRiskScreen.js';
 import { loadHelplines, type Helplines } from './content/helplines.js';
-import { noHandover } from './handover/handoverRelay.js';
+import { loadHandoverSettings } from './handover/handoverSettings.js';
+import { createOpeningHours } from './handover/openingHours.js';
+import { HandoverDesk } from './handover/handoverDesk.js';
+import { Handover } from './handover/handover.js';
+import { createAggregateCounts, type AggregateCounts } from './metrics/aggregateCounts.js';
 import { WaypointBot } from './waypointBot.js';
 
 export interface Runtime {
@@ -24,27 +28,46 @@ export interface Runtime {
   readonly helplines: Helplines;
   readonly risk: RiskScreen;
   readonly storage: WaypointStorage;
+  /** Who waits for and talks with counsellors, on this instance. */
+  readonly desk: HandoverDesk;
+  readonly counts: AggregateCounts;
   readonly retention: RetentionSweep;
   /** Stops the sweep and flushes storage; safe to call twice. */
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** The clock for opening hours and the queue; tests inject one. */
+  readonly now?: () => number;
+}
+
+export async function createRuntime(config: Config, log: Logger, { now = Date.now }: RuntimeOptions = {}): Promise<Runtime> {
   const content = await loadContent(config.contentDir, { defaultLocale: config.defaultLocale });
   const helplines = await loadHelplines(config.helplinesFile);
   const risk = await loadRiskScreen(config.riskDir, config.defaultLocale);
+  const handoverSettings = await loadHandoverSettings(config.handoverFile);
   const secret = await loadOrCreateSecret(config.dataDir, config.pseudonymSecret);
   const storage = guardStorage(await createLowdbStorage({ dir: config.dataDir }), {
     onViolation: config.privacyGuard,
     onReject: ({ keyCount }) => log.error({ event: 'privacy.writeRefused', keyCount }),
   });
+  const counts = createAggregateCounts(storage, () => new Date(now()));
+  const desk = new HandoverDesk({
+    hours: createOpeningHours(handoverSettings),
+    queue: handoverSettings.queue,
+    modules: [...content.forLocale(config.defaultLocale).modules.values()].map(({ id, title }) => ({ id, title })),
+    log,
+    now,
+  });
+  desk.start();
+  const handover = new Handover({ mode: config.handoverMode, desk, counts, log, timeZone: handoverSettings.timeZone, now });
   const bot = new WaypointBot({
     content,
     storage,
     pseudonymize: createPseudonymizer(secret),
     risk,
     helplines,
-    handover: noHandover,
+    handover,
     log,
   });
   const retention = startRetentionSweep(storage, {
@@ -59,9 +82,12 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     helplines,
     risk,
     storage,
+    desk,
+    counts,
     retention,
     close: () =>
       (closing ??= (async () => {
+        desk.stop();
         await retention.stop();
         await storage.close();
       })()),

@@ -12,6 +12,8 @@ const BODY_LIMIT = '64kb';
 export interface ServerRoutes {
   /** `POST /api/messages`: the Bot Framework endpoint. */
   readonly botFrameworkMessages: RequestHandler;
+  /** `/console`: the counsellor console's page and sign-in. */
+  readonly console?: express.Router;
 }
 
 export function createServer(routes: ServerRoutes, log: Logger): express.Express {
@@ -25,6 +27,7 @@ export function createServer(routes: ServerRoutes, log: Logger): express.Express
   });
   app.post('/api/messages', express.json({ limit: BODY_LIMIT }), routes.botFrameworkMessages);
   app.all('/api/messages', (_req, res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+  if (routes.console) app.use('/console', routes.console);
 
   app.use((_req, res) => sendError(res, 'NOT_FOUND'));
   app.use(errorHandler(log));

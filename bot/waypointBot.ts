@@ -1,11 +1,14 @@
 /**
- * One turn, in the order DESIGN.md fixes: wrap the text as FreeText, relay to a counsellor if
- * connected, screen for risk, run the dialogs, save state through the privacy guard.
+ * One turn, in the order DESIGN.md fixes: wrap the text as FreeText, screen for risk, relay to
+ * a counsellor if connected (with the risk flag), else run the dialogs, save state through the
+ * privacy guard. Turns of one conversation run one after another; different conversations
+ * never wait for each other.
  */
 import {
   ActivityHandler,
   ActivityTypes,
   BotState,
+  EventFactory,
   type Activity,
   type StatePropertyAccessor,
   type TurnContext,
@@ -18,13 +21,15 @@ import { runInTurnScope } from './privacy/turnScope.js';
 import type { Pseudonymizer } from './privacy/pseudonym.js';
 import { newErrorId, type Logger } from './privacy/logger.js';
 import { NO_RISK, type RiskAssessment, type RiskScreen } from './risk/riskScreen.js';
-import type { HandoverRelay } from './handover/handoverRelay.js';
+import type { Handover } from './handover/handover.js';
+import type { HandoverEvent } from './handover/handoverService.js';
+import { matchChoice } from './language/matchChoice.js';
 import type { Helplines } from './content/helplines.js';
 import { isButtonLabel } from './content/buttonLabels.js';
 import { RootDialog } from '../dialogs/rootDialog.js';
 import { ROOT_DIALOG } from '../dialogs/dialogIds.js';
 import { setTurnServices } from '../dialogs/turnServices.js';
-import { say } from '../dialogs/replies.js';
+import { fill, say } from '../dialogs/replies.js';
 import type { Profile } from '../dialogs/profile.js';
 
 export interface WaypointBotOptions {
@@ -34,7 +39,7 @@ export interface WaypointBotOptions {
   readonly pseudonymize: Pseudonymizer;
   readonly risk: RiskScreen;
   readonly helplines: Helplines;
-  readonly handover: HandoverRelay;
+  readonly handover: Handover;
   readonly log: Logger;
 }
 
@@ -43,6 +48,7 @@ export class WaypointBot extends ActivityHandler {
   private readonly userState: BotState;
   private readonly dialogState: StatePropertyAccessor<DialogState>;
   private readonly dialogs: DialogSet;
+  private readonly turnsInFlight = new Map<string, Promise<void>>();
 
   constructor(private readonly options: WaypointBotOptions) {
     super();
@@ -62,6 +68,19 @@ export class WaypointBot extends ActivityHandler {
       await this.messageTurn(context);
       await next();
     });
+    this.onEvent(async (context, next) => {
+      if (context.activity.name === 'handoff.status') await this.handoffStatusTurn(context);
+      await next();
+    });
+    this.onEndOfConversation(async (context, next) => {
+      this.options.handover.gone(this.personKey(context));
+      await next();
+    });
+    this.onMembersRemoved(async (context, next) => {
+      const personLeft = (context.activity.membersRemoved ?? []).some((m) => m.id !== context.activity.recipient.id);
+      if (personLeft) this.options.handover.gone(this.personKey(context));
+      await next();
+    });
     this.onMembersAdded(async (context, next) => {
       const someoneElseJoined = (context.activity.membersAdded ?? []).some((m) => m.id !== context.activity.recipient.id);
       if (someoneElseJoined) await this.runDialogs(context, undefined, NO_RISK, { onlyIfIdle: true });
@@ -71,25 +90,52 @@ export class WaypointBot extends ActivityHandler {
 
   /** Every turn runs inside a privacy scope that knows this turn's text, and never throws. */
   override async run(context: TurnContext): Promise<void> {
+    if (context.activity.type === ActivityTypes.Typing) return this.typingTurn(context);
     const freeText = takeFreeText(context.activity);
     context.turnState.set(FREE_TEXT, freeText);
-    await runInTurnScope(freeText, async () => {
-      const started = performance.now();
-      try {
-        await super.run(context);
-        if (!context.turnState.get(ERASED)) {
-          await this.conversationState.saveChanges(context);
-          await this.userState.saveChanges(context);
+    await this.oneAtATime(context, () =>
+      runInTurnScope(freeText, async () => {
+        const started = performance.now();
+        try {
+          const event = context.turnState.get(HANDOVER_EVENT) as HandoverEvent | undefined;
+          if (event) await this.runDialogs(context, undefined, NO_RISK, { event });
+          else await super.run(context);
+          if (!context.turnState.get(ERASED)) {
+            await this.conversationState.saveChanges(context);
+            await this.userState.saveChanges(context);
+          }
+          this.options.log.debug({
+            event: 'turn.completed',
+            activityType: context.activity.type,
+            durationMs: Math.round(performance.now() - started),
+          });
+        } catch (error) {
+          await this.recoverFromError(context, error);
         }
-        this.options.log.debug({
-          event: 'turn.completed',
-          activityType: context.activity.type,
-          durationMs: Math.round(performance.now() - started),
-        });
-      } catch (error) {
-        await this.recoverFromError(context, error);
-      }
-    });
+      }),
+    );
+  }
+
+  /**
+   * Two turns of one conversation at once would read the same state and one would lose its
+   * write; a counsellor's news can arrive while the person is typing. So they queue, per
+   * conversation, in memory.
+   */
+  private async oneAtATime(context: TurnContext, turn: () => Promise<void>): Promise<void> {
+    const key = `${context.activity.channelId}\u0000${context.activity.conversation?.id}`;
+    const previous = this.turnsInFlight.get(key) ?? Promise.resolve();
+    const current = previous.then(turn, turn);
+    this.turnsInFlight.set(key, current);
+    try {
+      await current;
+    } finally {
+      if (this.turnsInFlight.get(key) === current) this.turnsInFlight.delete(key);
+    }
+  }
+
+  /** The person is typing: only a counsellor in a live chat cares; nothing else happens. */
+  private async typingTurn(context: TurnContext): Promise<void> {
+    this.options.handover.typing(this.personKey(context));
   }
 
   private async messageTurn(context: TurnContext): Promise<void> {
@@ -103,23 +149,62 @@ export class WaypointBot extends ActivityHandler {
       // The refusal says "tap one of the buttons": ask the open question again so there are buttons to tap.
       if (!freeText) return this.runDialogs(context, undefined, NO_RISK, { repromptOnly: true });
     }
-    if (await this.options.handover.relayIfConnected(context)) return;
     const risk = freeText && !isButtonLabel(content, freeText.reveal()) ? this.options.risk.screen(freeText.reveal(), context.activity.locale) : NO_RISK;
     if (risk.escalate) this.options.log.info({ event: 'risk.escalate', category: risk.category, level: risk.level });
+    if (freeText && (await this.liveChatTurn(context, content, freeText, risk))) return;
     await this.runDialogs(context, freeText, risk);
+  }
+
+  /**
+   * In a live chat, everything goes to the counsellor except the words that end it. True when
+   * the turn is handled; "stop" and "delete my data" end the chat and then go on to the dialogs.
+   */
+  private async liveChatTurn(context: TurnContext, content: Content, freeText: FreeText, risk: RiskAssessment): Promise<boolean> {
+    const { handover } = this.options;
+    const personKey = this.personKey(context);
+    if (!handover.isLive(personKey)) return false;
+    const { commands } = content.messages;
+    const leaving = matchChoice(
+      freeText.reveal().trim().toLowerCase(),
+      (['endChat', 'stop', 'deleteData'] as const).map((code) => ({ code, phrases: [...commands[code], ...(code === 'stop' ? ['/exit', '/stop'] : code === 'deleteData' ? ['/forget'] : [])] })),
+    );
+    if (!leaving) {
+      handover.relay(personKey, freeText.reveal(), risk);
+      return true;
+    }
+    await handover.endByPerson(context, personKey);
+    if (leaving !== 'endChat') return false;
+    await this.runDialogs(context, undefined, NO_RISK, { event: { kind: 'ended', by: 'person' } });
+    return true;
+  }
+
+  /** An external contact centre reports on a hand-off (events mode). */
+  private async handoffStatusTurn(context: TurnContext): Promise<void> {
+    const state = (context.activity.value as { state?: unknown } | undefined)?.state;
+    const event = this.options.handover.handoffStatus(this.personKey(context), state);
+    if (event) await this.runDialogs(context, undefined, NO_RISK, { event });
   }
 
   private async runDialogs(
     context: TurnContext,
     freeText: FreeText | undefined,
     risk: RiskAssessment,
-    { onlyIfIdle = false, repromptOnly = false } = {},
+    { onlyIfIdle = false, repromptOnly = false, event }: { onlyIfIdle?: boolean; repromptOnly?: boolean; event?: HandoverEvent } = {},
   ): Promise<void> {
+    const content = this.contentFor(context);
     setTurnServices(context, {
-      content: this.contentFor(context),
+      content,
       freeText,
       risk,
       helplines: this.options.helplines,
+      handover: this.options.handover.serviceFor(
+        context,
+        this.personKey(context),
+        // Read now: the turn context is revoked once this turn ends, long before a counsellor writes.
+        (name, text) => fill(content.messages.handover.counsellorSays, { name, text }),
+        (turn, news) => this.deliverHandoverEvent(turn, news),
+      ),
+      handoverEvent: event,
       eraseMyData: async () => {
         await this.userState.delete(context);
         await this.conversationState.delete(context);
@@ -132,6 +217,26 @@ export class WaypointBot extends ActivityHandler {
     if (repromptOnly && dc.activeDialog) return dc.repromptDialog();
     const result = await dc.continueDialog();
     if (result.status === DialogTurnStatus.empty) await dc.beginDialog(ROOT_DIALOG);
+  }
+
+  /**
+   * News from the desk (a counsellor joined, the chat ended, the wait timed out) arrives as a
+   * turn of its own in the person's conversation, so it queues behind their messages and the
+   * dialogs can answer it with their state at hand.
+   */
+  private async deliverHandoverEvent(context: TurnContext, event: HandoverEvent): Promise<void> {
+    context.turnState.set(HANDOVER_EVENT, event);
+    const status = HANDOFF_STATUS[event.kind];
+    if (status && this.options.handover.mode === 'console') {
+      // The same protocol an external contact centre speaks, so observers of the channel see one kind of hand-off.
+      await context.sendActivity(EventFactory.createHandoffStatus(context.activity.conversation, status));
+    }
+    await this.run(context);
+  }
+
+  /** The conversation's pseudonym: how the desk knows a person without holding their channel id. */
+  private personKey(context: TurnContext): string {
+    return this.options.pseudonymize('conversation', context.activity.channelId, context.activity.conversation.id);
   }
 
   private contentFor(context: TurnContext): Content {
@@ -153,6 +258,9 @@ export class WaypointBot extends ActivityHandler {
 }
 
 const FREE_TEXT = Symbol('waypoint.freeText');
+/** Set only by the desk's own proactive turns: an incoming activity can never claim to be one. */
+const HANDOVER_EVENT = Symbol('waypoint.handoverEvent');
+const HANDOFF_STATUS: Partial<Record<HandoverEvent['kind'], string>> = { connected: 'accepted', ended: 'completed', timedOut: 'failed' };
 const ERASED = Symbol('waypoint.erased');
 
 /**

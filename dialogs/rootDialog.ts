@@ -35,7 +35,8 @@ import { readProfile, type ProfileAccessor } from './profile.js';
 import { ConsentDialog, hasCurrentConsent } from './consentDialog.js';
 import { MenuDialog, type MenuDialogOptions } from './menuDialog.js';
 import { ScriptedModuleDialog } from './scriptedModuleDialog.js';
-import { HandoverDialog } from './handoverDialog.js';
+import { HandoverDialog, type HandoverOptions } from './handoverDialog.js';
+import type { HandoverEvent } from '../bot/handover/handoverService.js';
 import { DeleteDataDialog } from './deleteDataDialog.js';
 import { conversationEndedThisTurn, endConversationForNow } from './conversationEnd.js';
 import { renderSafetyPlan } from './safetyPlanView.js';
@@ -126,6 +127,7 @@ export class RootDialog extends ComponentDialog {
   private async interruption(innerDc: DialogContext): Promise<DialogTurnResult | undefined> {
     const { context } = innerDc;
     const services = turnServices(context);
+    if (services.handoverEvent) return this.handoverNews(innerDc, services.handoverEvent);
     const safety = safetyResponseFor(services.risk);
     if (safety) {
       const result = await this.safetyInterruption(innerDc, SAFETY_DIALOGS[safety]);
@@ -157,7 +159,36 @@ export class RootDialog extends ComponentDialog {
         return innerDc.beginDialog(DELETE_DATA_DIALOG);
       case 'human':
         return this.safetyInterruption(innerDc, HANDOVER_DIALOG);
+      case 'leaveQueue':
+      case 'endChat':
+        // "end chat" reaches the dialogs only when no chat is live: the person wants out of the queue.
+        await say(context, services.handover.leaveQueue() ? messages.handover.leftQueue : messages.handover.notQueued);
+        return this.repromptActive(innerDc);
     }
+  }
+
+  /**
+   * News about the person's handover. Progress while waiting or chatting is said and changes
+   * nothing; an ended chat or wait opens the handover dialog on top of whatever they were doing.
+   */
+  private async handoverNews(innerDc: DialogContext, event: HandoverEvent): Promise<DialogTurnResult> {
+    const { messages } = turnServices(innerDc.context).content;
+    switch (event.kind) {
+      case 'position':
+        await say(innerDc.context, messages.handover.position, { position: event.position, minutes: event.estimateMinutes });
+        break;
+      case 'requeued':
+        await say(innerDc.context, messages.handover.requeued, { position: event.position, minutes: event.estimateMinutes });
+        break;
+      case 'connected':
+        await say(innerDc.context, messages.handover.connected, { name: event.counsellorName });
+        break;
+      default: {
+        const options: HandoverOptions = { event };
+        return innerDc.beginDialog(HANDOVER_DIALOG, options);
+      }
+    }
+    return { status: DialogTurnStatus.waiting };
   }
 
   /**

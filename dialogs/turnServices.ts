@@ -7,6 +7,7 @@ import type { Content } from '../bot/content/schema.js';
 import type { FreeText } from '../bot/privacy/freeText.js';
 import type { RiskAssessment } from '../bot/risk/riskScreen.js';
 import type { Helplines } from '../bot/content/helplines.js';
+import type { HandoverEvent, HandoverService } from '../bot/handover/handoverService.js';
 
 export interface TurnServices {
   /** Content in this person's language. */
@@ -15,6 +16,10 @@ export interface TurnServices {
   readonly freeText: FreeText | undefined;
   readonly risk: RiskAssessment;
   readonly helplines: Helplines;
+  /** Live chat with a counsellor, for this person. */
+  readonly handover: HandoverService;
+  /** Set when this turn brings news about the person's handover instead of a message from them. */
+  readonly handoverEvent?: HandoverEvent;
   /** Erases everything stored for this person and conversation, now, and skips this turn's save. */
   eraseMyData(): Promise<void>;
 }

@@ -25,11 +25,12 @@ function collectLabels(content: Content): ReadonlySet<string> {
     for (const step of module.steps) if (step.type === 'choice') for (const option of step.options) labels.add(option.label);
   }
   for (const section of content.safetyPlan.sections) for (const item of section.items) labels.add(item.label);
-  const { consent, menu, module, reflect, pick, end, deleteData, safety } = content.messages;
+  const { consent, menu, module, reflect, pick, end, deleteData, safety, handover } = content.messages;
   labels.add(consent.agree).add(consent.decline).add(module.continue).add(reflect.skip).add(pick.done);
   for (const label of [menu.myPlan, menu.talkToPerson, menu.help, menu.resume, menu.startOver, menu.chooseAnother]) labels.add(label);
   for (const label of [end.menu, end.human, deleteData.confirm, deleteData.cancel]) labels.add(label);
   for (const label of [safety.talkNow, safety.safeNow, safety.carryOn, safety.urges, safety.misunderstood, safety.childSafety.steppedAway]) labels.add(label);
   for (const label of [safety.followUp.yes, safety.followUp.no, safety.followUp.notSure]) labels.add(label);
+  for (const label of [handover.connectMe, handover.notNow, handover.leaveQueue, handover.keepWaiting, handover.skipRating, handover.startSuggested]) labels.add(label);
   return new Set([...labels].map(normalise));
 }

@@ -205,9 +205,37 @@ export const messagesSchema = z.strictObject({
     done: textSchema,
     cancelled: bubble,
   }),
-  human: z.strictObject({
-    /** Said until live handover to counsellors is switched on. */
-    unavailable: textSchema,
+  /** Live chat with a counsellor: asking, waiting, talking, and after. */
+  handover: z.strictObject({
+    /** What a counsellor can and cannot keep confidential; said before the person joins the queue. */
+    consent: textSchema,
+    connectMe: label,
+    notNow: label,
+    notNowReply: textSchema,
+    queued: textSchema,
+    stillQueued: bubble,
+    leaveQueue: label,
+    keepWaiting: label,
+    leftQueue: textSchema,
+    keptWaiting: bubble,
+    notQueued: bubble,
+    position: bubble,
+    connected: textSchema,
+    /** How a counsellor's message appears in the chat. */
+    counsellorSays: bubble,
+    requeued: textSchema,
+    endedByCounsellor: bubble,
+    endedByYou: bubble,
+    ratingQuestion: bubble,
+    skipRating: label,
+    rated: bubble,
+    suggestion: bubble,
+    startSuggested: label,
+    timedOut: textSchema,
+    outOfHours: textSchema,
+    nobodyOnline: textSchema,
+    handedOff: textSchema,
+    handoffFailed: textSchema,
   }),
   module: z.strictObject({
     updated: bubble,
@@ -280,6 +308,8 @@ export const messagesSchema = z.strictObject({
     deleteData: commandWords,
     human: commandWords,
     plan: commandWords,
+    endChat: commandWords,
+    leaveQueue: commandWords,
   }),
 });
 
@@ -301,6 +331,14 @@ export const MESSAGE_PLACEHOLDERS: Readonly<Record<string, readonly string[]>> =
   'helplines.emergency': ['number'],
   'helplines.line': ['name', 'contact', 'hours'],
   'helplines.phone': ['phone'],
+  'handover.queued': ['position', 'minutes'],
+  'handover.stillQueued': ['position', 'minutes'],
+  'handover.position': ['position', 'minutes'],
+  'handover.requeued': ['position', 'minutes'],
+  'handover.connected': ['name'],
+  'handover.counsellorSays': ['name', 'text'],
+  'handover.suggestion': ['title'],
+  'handover.outOfHours': ['when'],
 };
 
 /** One locale's validated, cross-checked and frozen content. */

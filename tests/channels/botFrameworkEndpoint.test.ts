@@ -2,25 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { loadConfig } from '../../bot/config.js';
-import { createLogger } from '../../bot/privacy/logger.js';
+import { captureLog } from '../support/capturedLog.js';
 import { startWaypoint, type RunningWaypoint } from '../../bot/index.js';
 import { REPO_ROOT } from '../support/botHarness.js';
 import { startFakeConnector, type FakeConnector } from '../support/fakeConnector.js';
 
 async function start(env: Record<string, string> = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'waypoint-http-'));
-  const logged: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk, _e, done) {
-        logged.push(String(chunk));
-        done();
-      },
-    }),
-  });
+  const { log, text: logText } = captureLog();
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -30,7 +20,7 @@ async function start(env: Record<string, string> = {}) {
     ...env,
   });
   const running = await startWaypoint(config, log);
-  return { running, dataDir, logged };
+  return { running, dataDir, logText };
 }
 
 function activity(connector: FakeConnector, extra: Record<string, unknown>) {
@@ -98,7 +88,7 @@ describe('POST /api/messages (Bot Framework protocol, as the Emulator speaks it)
         expect(file.name).not.toContain(secret);
       }
     }
-    const log = server.logged.join('');
+    const log = server.logText();
     expect(log).toContain('turn.completed');
     for (const secret of ['5f1e2d3c4b5a', 'user-canary-77aa', 'conv-canary-88bb']) expect(log).not.toContain(secret);
   });

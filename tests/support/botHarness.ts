@@ -37,6 +37,7 @@ export async function createBotHarness(env: Record<string, string> = {}): Promis
     // RISK_DIR in the environment runs the suite against another lexicon (e.g. one being edited).
     RISK_DIR: process.env.RISK_DIR ?? path.join(REPO_ROOT, 'resources/risk'),
     HELPLINES_FILE: path.join(REPO_ROOT, 'resources/helplines.yaml'),
+    HANDOVER_FILE: path.join(REPO_ROOT, 'tests/fixtures/handover/always-open.yaml'),
     PRIVACY_GUARD: 'throw',
     LOG_LEVEL: 'debug',
     ...env,
