@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { buttons, startRig, texts, type Counsellor, type Person, type Rig } from '../support/liveChatRig.js';
+import { buttons, Counsellor, startRig, texts, type Person, type Rig } from '../support/liveChatRig.js';
 
 const STAFF = [
   { name: 'Sam', role: 'counsellor' },
@@ -149,8 +149,6 @@ describe('live chat with a counsellor, through the Bot Framework endpoint and th
       ['child_imminent', 'child_at_risk'],
       ['other', 'human'],
     ]);
-    // The person who came first hears that they have moved down.
-    await rig.running.runtime.desk.tick();
 
     // Alex is signed in but not available: accepting is refused until they say they are.
     alex.send({ type: 'accept', ticket: entries[0]!.ticket });
@@ -204,12 +202,13 @@ describe('live chat with a counsellor, through the Bot Framework endpoint and th
     sam.socket.close();
     await new Promise((r) => setTimeout(r, 300));
     await person.post({ type: 'message', text: 'are you still there' });
-    const reloaded = await (await import('../support/liveChatRig.js')).Counsellor.connect(rig.running.url, cookie, csrfToken);
+    const reloaded = await Counsellor.connect(rig.running.url, cookie, csrfToken);
     const chats = await reloaded.next('chats');
     expect(chats.chats.map((c) => c.chatId)).toEqual([chatId]);
     // What the person wrote while the page was away is handed over, once.
     expect(await reloaded.next('message')).toMatchObject({ chatId, text: 'are you still there' });
-    expect((await reloaded.next('hello', () => true).catch(() => undefined)) ?? reloaded.frames.find((f) => f.type === 'hello')).toMatchObject({ available: true });
+    // Availability survives a reload too.
+    expect(reloaded.frames.find((f) => f.type === 'hello')).toMatchObject({ available: true });
 
     // Now the network goes for good.
     const watcher = await rig.counsellor('Pat');
@@ -266,6 +265,59 @@ describe('live chat with a counsellor, through the Bot Framework endpoint and th
     expect(texts(left)[0]).toMatch(/left the queue/);
     await sam.queue((e) => e.length === 0);
     expect(texts(await person.say('leave queue', 2))[0]).toMatch(/weren't waiting/);
+  });
+});
+
+describe('the console refuses what it should', () => {
+  let rig: Rig;
+  afterEach(async () => {
+    await rig?.close();
+  });
+
+  it('refuses a WebSocket without a session, with a wrong CSRF token or from another origin, and serves the page under a strict policy', async () => {
+    rig = await startRig(STAFF);
+    const { cookie, csrfToken } = await rig.signIn('Sam');
+    const url = rig.running.url;
+    await expect(Counsellor.connect(url, '', csrfToken)).rejects.toThrow('upgrade refused: 401');
+    await expect(Counsellor.connect(url, cookie, `${csrfToken}x`)).rejects.toThrow('upgrade refused: 403');
+    await expect(Counsellor.connect(url, cookie, csrfToken, 'https://evil.example')).rejects.toThrow('upgrade refused: 403');
+    const fine = await Counsellor.connect(url, cookie, csrfToken, url);
+    expect(await fine.next('hello')).toMatchObject({ name: 'Sam' });
+    fine.socket.terminate();
+
+    const page = await fetch(`${url}/console`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'/);
+    expect((await fetch(`${url}/console/console.js`)).headers.get('content-type')).toMatch(/javascript/);
+    expect((await fetch(`${url}/console/api/session`)).status).toBe(401);
+  });
+});
+
+describe('while waiting (injected clock)', () => {
+  let rig: Rig;
+  afterEach(async () => {
+    await rig?.close();
+  });
+
+  it('tells a waiting person their new place when someone more urgent arrives, at most once a minute', async () => {
+    let now = Date.UTC(2026, 10, 23, 10, 0);
+    rig = await startRig(STAFF, {}, { now: () => now });
+    const sam = await availableCounsellor(rig, 'Sam');
+    const early = await atMenu(rig, 'conv-first');
+    await queueUp(early);
+    const urgent = await atMenu(rig, 'conv-second');
+    await urgent.say('i have the pills here and im going to take them all tonight', 3);
+    await urgent.say('United Kingdom', 2);
+    await urgent.say('Talk to a counsellor');
+    await urgent.say('Yes, find me a counsellor');
+    expect((await sam.queue((e) => e.length === 2)).map((e) => e.priority)).toEqual(['suicide', 'other']);
+    rig.running.runtime.desk.tick();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await early.replies(0)).toEqual([]);
+    now += 61_000;
+    rig.running.runtime.desk.tick();
+    const update = await early.waitForText(/now number 2/);
+    expect(texts(update)).toEqual([expect.stringMatching(/^Update: you are now number 2 in the queue \(about \d+ minutes, roughly\)\.$/)]);
   });
 });
 
