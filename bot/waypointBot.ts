@@ -23,7 +23,7 @@ import { newErrorId, type Logger } from './privacy/logger.js';
 import { NO_RISK, type RiskAssessment, type RiskScreen } from './risk/riskScreen.js';
 import type { Handover } from './handover/handover.js';
 import type { HandoverEvent } from './handover/handoverService.js';
-import { matchChoice } from './language/matchChoice.js';
+import { commandIn } from './language/commands.js';
 import type { Helplines } from './content/helplines.js';
 import { isButtonLabel } from './content/buttonLabels.js';
 import { RootDialog } from '../dialogs/rootDialog.js';
@@ -163,11 +163,8 @@ export class WaypointBot extends ActivityHandler {
     const { handover } = this.options;
     const personKey = this.personKey(context);
     if (!handover.isLive(personKey)) return false;
-    const { commands } = content.messages;
-    const leaving = matchChoice(
-      freeText.reveal().trim().toLowerCase(),
-      (['endChat', 'stop', 'deleteData'] as const).map((code) => ({ code, phrases: [...commands[code], ...(code === 'stop' ? ['/exit', '/stop'] : code === 'deleteData' ? ['/forget'] : [])] })),
-    );
+    const command = commandIn(content, freeText.reveal());
+    const leaving = command === 'endChat' || command === 'stop' || command === 'deleteData' ? command : undefined;
     if (!leaving) {
       handover.relay(personKey, freeText.reveal(), risk);
       return true;

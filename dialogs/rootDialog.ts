@@ -10,7 +10,7 @@ import {
   type DialogTurnResult,
 } from 'botbuilder-dialogs';
 import type { CommandName } from '../bot/content/schema.js';
-import { matchChoice } from '../bot/language/matchChoice.js';
+import { commandIn } from '../bot/language/commands.js';
 import {
   CHILD_SAFETY_DIALOG,
   CONSENT_DIALOG,
@@ -40,18 +40,6 @@ import type { HandoverEvent } from '../bot/handover/handoverService.js';
 import { DeleteDataDialog } from './deleteDataDialog.js';
 import { conversationEndedThisTurn, endConversationForNow } from './conversationEnd.js';
 import { renderSafetyPlan } from './safetyPlanView.js';
-
-/** Telegram-style commands name the same interruptions as the words in messages.yaml. */
-const SLASH_COMMANDS: Readonly<Record<string, CommandName>> = {
-  '/start': 'menu',
-  '/menu': 'menu',
-  '/help': 'help',
-  '/exit': 'stop',
-  '/stop': 'stop',
-  '/forget': 'deleteData',
-  '/human': 'human',
-  '/plan': 'plan',
-};
 
 const SAFETY_DIALOGS: Readonly<Record<SafetyResponse, string>> = {
   crisis: CRISIS_DIALOG,
@@ -216,12 +204,7 @@ export class RootDialog extends ComponentDialog {
 
   private command(innerDc: DialogContext): CommandName | undefined {
     const { freeText, content } = turnServices(innerDc.context);
-    if (!freeText) return undefined;
-    const typed = freeText.reveal().trim().toLowerCase();
-    const slash = SLASH_COMMANDS[typed.split(/[\s@]/)[0] ?? ''];
-    if (slash) return slash;
-    const commands = content.messages.commands;
-    const candidates = (Object.keys(commands) as CommandName[]).map((name) => ({ code: name, phrases: commands[name] }));
-    return matchChoice(typed, candidates) as CommandName | undefined;
+    return freeText ? commandIn(content, freeText.reveal()) : undefined;
   }
+
 }

@@ -286,13 +286,8 @@ export class HandoverDesk {
   }
 
   /** Tells the counsellor why something did not happen; `ref` names their message, when it was one. */
-  refuse(name: string, code: ConsoleErrorCode, ref?: string): void {
+  private refuse(name: string, code: ConsoleErrorCode, ref?: string): void {
     this.toCounsellor(name, { type: 'error', code, message: CONSOLE_ERROR_MESSAGES[code], ...(ref === undefined ? {} : { ref }) });
-  }
-
-  /** Figures for the supervisor view and for operations. */
-  snapshot(): { queueLength: number; liveChats: number; counsellorsOnline: number } {
-    return { queueLength: this.queue.length, liveChats: this.chats.size, counsellorsOnline: this.onlineCount() };
   }
 
   /** Times out long waits, tells people their new place, refreshes the consoles' queue view. */
@@ -394,8 +389,8 @@ export class HandoverDesk {
   private tellPositions(): void {
     const now = this.now();
     const everyMs = this.options.queue.positionUpdateSeconds * 1000;
-    for (const entry of this.queue.ordered()) {
-      const position = this.queue.position(entry.ticket)!;
+    for (const [index, entry] of this.queue.ordered().entries()) {
+      const position = index + 1;
       const { told } = entry.holder;
       if (position === told.position || now - told.at < everyMs) continue;
       entry.holder.told = { position, at: now };

@@ -218,10 +218,6 @@ export class Counsellor {
     const last = this.frames.filter((f): f is Extract<ConsoleFrame, { type: 'queue' }> => f.type === 'queue').at(-1);
     return last?.entries ?? [];
   }
-
-  unread(): ConsoleFrame[] {
-    return this.frames.slice(this.read);
-  }
 }
 
 export function texts(activities: readonly Activity[]): string[] {
