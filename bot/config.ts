@@ -35,6 +35,16 @@ const envSchema = z.object({
     z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
   ),
   MICROSOFT_APP_TENANT_ID: optionalText,
+  PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('false')),
+  DIRECT_LINE_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  DIRECT_LINE_TOKEN_MINUTES: integer(30, 2, 24 * 60),
+  DIRECT_LINE_BUFFER_ACTIVITIES: integer(50, 5, 1000),
+  DIRECT_LINE_BUFFER_MINUTES: integer(10, 1, 24 * 60),
+  DIRECT_LINE_IDLE_MINUTES: integer(30, 1, 24 * 60),
+  WIDGET_TOKENS_PER_MINUTE: integer(10, 1, 10_000),
+  WIDGET_ALLOWED_ORIGINS: z.preprocess(emptyAsUndefined, z.string().default('*')),
+  QUICK_EXIT_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).default('https://www.bbc.co.uk/weather')),
 });
 
 export interface Config {
@@ -56,6 +66,27 @@ export interface Config {
   readonly retentionSweepMs: number;
   /** 'throw' makes a privacy violation fail loudly (tests); 'drop' discards the write and alerts (production). */
   readonly privacyGuard: 'drop' | 'throw';
+  /** Where browsers reach this server (behind a proxy); undefined: taken from each request. */
+  readonly publicUrl: string | undefined;
+  /** Behind a reverse proxy, take the client's address and protocol from X-Forwarded-* headers. */
+  readonly trustProxy: boolean;
+  readonly directLine: {
+    /** The site's Direct Line secret (for its own server); undefined: only the widget's token endpoint issues tokens. */
+    readonly secret: string | undefined;
+    readonly tokenSeconds: number;
+    /** The per-conversation delivery buffer keeps at most this many activities, none older than bufferMs. */
+    readonly bufferActivities: number;
+    readonly bufferMs: number;
+    /** A conversation nobody has touched for this long is ended and forgotten. */
+    readonly idleMs: number;
+  };
+  readonly widget: {
+    readonly tokensPerMinute: number;
+    /** Origins allowed to embed the chat panel (`*` for any), for frame-ancestors. */
+    readonly allowedOrigins: readonly string[];
+    /** The neutral page that quick exit replaces the site with. */
+    readonly quickExitUrl: string;
+  };
   readonly azure: {
     readonly appId: string | undefined;
     readonly appPassword: string | undefined;
@@ -96,6 +127,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: e.RETENTION_DAYS,
     retentionSweepMs: e.RETENTION_SWEEP_MINUTES * 60_000,
     privacyGuard: e.PRIVACY_GUARD,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    trustProxy: e.TRUST_PROXY === 'true',
+    directLine: Object.freeze({
+      secret: e.DIRECT_LINE_SECRET,
+      tokenSeconds: e.DIRECT_LINE_TOKEN_MINUTES * 60,
+      bufferActivities: e.DIRECT_LINE_BUFFER_ACTIVITIES,
+      bufferMs: e.DIRECT_LINE_BUFFER_MINUTES * 60_000,
+      idleMs: e.DIRECT_LINE_IDLE_MINUTES * 60_000,
+    }),
+    widget: Object.freeze({
+      tokensPerMinute: e.WIDGET_TOKENS_PER_MINUTE,
+      allowedOrigins: Object.freeze(e.WIDGET_ALLOWED_ORIGINS.split(/\s+/).filter(Boolean)),
+      quickExitUrl: e.QUICK_EXIT_URL,
+    }),
     azure: Object.freeze({
       appId: e.MICROSOFT_APP_ID,
       appPassword: e.MICROSOFT_APP_PASSWORD,

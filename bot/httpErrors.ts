@@ -18,6 +18,17 @@ export const HTTP_ERRORS = {
   CSRF_FAILED: { status: 403, message: 'The request did not come from the console page (missing or wrong CSRF token or origin).' },
   FORBIDDEN: { status: 403, message: 'Your account may not do this.' },
   LOCKED_OUT: { status: 429, message: 'Too many failed sign-ins for this account. Try again later.' },
+  AUTH_MISSING: { status: 401, message: 'Send a Direct Line token or secret as "Authorization: Bearer <token>".' },
+  TOKEN_INVALID: { status: 403, message: 'The Direct Line token is not valid here.' },
+  TOKEN_EXPIRED: { status: 403, message: 'The Direct Line token has expired; start a new conversation or refresh the token before it expires.' },
+  SECRET_REQUIRED: { status: 403, message: "This call needs the site's Direct Line secret, not a token." },
+  TOKEN_REQUIRED: { status: 400, message: 'This call refreshes a token: send the token, not the secret.' },
+  CONVERSATION_FORBIDDEN: { status: 403, message: 'This token belongs to another conversation.' },
+  CONVERSATION_NOT_FOUND: { status: 404, message: 'There is no such conversation, or it has ended.' },
+  BAD_WATERMARK: { status: 400, message: 'The watermark must be a whole number from an earlier response.' },
+  FILES_NOT_ACCEPTED: { status: 415, message: 'This chat does not accept files or images. Please describe things in words instead.' },
+  TOO_MANY_TURNS: { status: 429, message: 'Too many messages are still being answered in this conversation. Wait for a reply and send again.' },
+  RATE_LIMITED: { status: 429, message: 'Too many chats were started from here in a short time. Please wait a minute and try again.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side. The error id helps staff find it.' },
 } as const;
 
@@ -27,9 +38,11 @@ export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 export function sendError(
   res: Response,
   code: HttpErrorCode,
-  extra: { detail?: string; errorId?: string } = {},
+  extra: { detail?: string; errorId?: string; retryAfterSeconds?: number } = {},
 ): void {
   const { status, message } = HTTP_ERRORS[code];
   if (res.headersSent) return;
-  res.status(status).json({ error: { code, message, ...extra } });
+  const { retryAfterSeconds, ...details } = extra;
+  if (retryAfterSeconds !== undefined) res.set('Retry-After', String(retryAfterSeconds));
+  res.status(status).json({ error: { code, message, ...details } });
 }

@@ -11,11 +11,15 @@ import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 import { createCounsellorConsole, type CounsellorConsoleOptions } from './handover/console/counsellorConsole.js';
 import { createServer } from './server.js';
 import { botFrameworkMessages, createBotFrameworkAdapter } from './channels/botFramework/botFrameworkChannel.js';
+import { createDirectLineChannel, type DirectLineChannel } from './channels/directLine/directLineChannel.js';
+import { widgetPages } from './channels/webChat/widgetPages.js';
 
 export interface RunningWaypoint {
   readonly url: string;
   readonly port: number;
   readonly runtime: Runtime;
+  /** Our Direct Line service (Web Chat and any Direct Line client). */
+  readonly directLine: DirectLineChannel;
   /** Stops accepting requests, lets turns in flight finish, flushes storage. */
   stop(): Promise<void>;
 }
@@ -23,6 +27,8 @@ export interface RunningWaypoint {
 export interface StartOptions extends RuntimeOptions {
   /** Session and socket timings of the counsellor console; tests shorten them. */
   readonly console?: Pick<CounsellorConsoleOptions, 'sessions' | 'socket'>;
+  /** Keep-alive period of Direct Line streams; tests shorten it. */
+  readonly directLineKeepAliveMs?: number;
 }
 
 export async function startWaypoint(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningWaypoint> {
@@ -30,9 +36,30 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
   const adapter = createBotFrameworkAdapter(config.azure);
   const counsellorConsole =
     config.handoverMode === 'console' ? createCounsellorConsole({ dataDir: config.dataDir, desk: runtime.desk, log, ...options.console }) : undefined;
-  const app = createServer({ botFrameworkMessages: botFrameworkMessages(adapter, runtime.bot, log), console: counsellorConsole?.routes }, log);
+  const directLine = createDirectLineChannel({
+    bot: runtime.bot,
+    key: runtime.directLineKey,
+    settings: config.directLine,
+    publicUrl: config.publicUrl,
+    widgetTokensPerMinute: config.widget.tokensPerMinute,
+    log,
+    now: options.now,
+    keepAliveMs: options.directLineKeepAliveMs,
+  });
+  const widget = await widgetPages({ quickExitUrl: config.widget.quickExitUrl, allowedOrigins: config.widget.allowedOrigins });
+  const app = createServer(
+    {
+      botFrameworkMessages: botFrameworkMessages(adapter, runtime.bot, log),
+      console: counsellorConsole?.routes,
+      directLine: directLine.routes,
+      widget: [directLine.widgetToken, widget],
+    },
+    log,
+    { trustProxy: config.trustProxy },
+  );
   const server = app.listen(config.port, config.host);
   counsellorConsole?.attach(server);
+  directLine.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -49,11 +76,12 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
         server.closeIdleConnections();
       });
       await counsellorConsole?.close();
+      await directLine.close();
       await closed;
       await runtime.close();
       log.info({ event: 'server.stopped' });
     })());
-  return { url: `http://${host}:${port}`, port, runtime, stop };
+  return { url: `http://${host}:${port}`, port, runtime, directLine, stop };
 }
 
 async function main(): Promise<void> {
@@ -78,7 +106,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const consoleNote = config.handoverMode === 'console' ? `, counsellor console ${running.url}/console` : '';
-  process.stdout.write(`Waypoint is listening on ${running.url} (POST /api/messages, GET /healthz${consoleNote})\n`);
+  process.stdout.write(`Waypoint is listening on ${running.url} (web chat demo ${running.url}/, POST /api/messages, GET /healthz${consoleNote})\n`);
   const shutdown = (signal: string) => {
     log.info({ event: 'server.stopping', signal });
     running.stop().then(

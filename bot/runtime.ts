@@ -9,7 +9,7 @@ import type { ContentLibrary } from './content/schema.js';
 import { createLowdbStorage } from './storage/lowdbStorage.js';
 import type { WaypointStorage } from './storage/waypointStorage.js';
 import { guardStorage } from './privacy/storageGuard.js';
-import { createPseudonymizer, loadOrCreateSecret } from './privacy/pseudonym.js';
+import { createPseudonymizer, deriveKey, loadOrCreateSecret } from './privacy/pseudonym.js';
 import { startRetentionSweep, type RetentionSweep } from './privacy/retention.js';
 import type { Logger } from './privacy/logger.js';
 import type { RiskScreen } from './risk/riskScreen.js';
@@ -31,6 +31,8 @@ export interface Runtime {
   /** Who waits for and talks with counsellors, on this instance. */
   readonly desk: HandoverDesk;
   readonly counts: AggregateCounts;
+  /** Signs Direct Line tokens; the same on every instance that shares the pseudonym secret. */
+  readonly directLineKey: Buffer;
   readonly retention: RetentionSweep;
   /** Stops the sweep and flushes storage; safe to call twice. */
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export async function createRuntime(config: Config, log: Logger, { now = Date.no
     storage,
     desk,
     counts,
+    directLineKey: deriveKey(secret, 'directline-tokens'),
     retention,
     close: () =>
       (closing ??= (async () => {

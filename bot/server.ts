@@ -14,10 +14,20 @@ export interface ServerRoutes {
   readonly botFrameworkMessages: RequestHandler;
   /** `/console`: the counsellor console's page and sign-in. */
   readonly console?: express.Router;
+  /** `/v3/directline`: our own Direct Line 3.0 service for Web Chat. */
+  readonly directLine?: express.Router;
+  /** `/`: the demo page, the embeddable widget and its chat panel. */
+  readonly widget?: readonly express.Router[];
 }
 
-export function createServer(routes: ServerRoutes, log: Logger): express.Express {
+export interface ServerOptions {
+  /** Behind a reverse proxy: take the client address and protocol from X-Forwarded-*. */
+  readonly trustProxy?: boolean;
+}
+
+export function createServer(routes: ServerRoutes, log: Logger, { trustProxy = false }: ServerOptions = {}): express.Express {
   const app = express();
+  app.set('trust proxy', trustProxy);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(securityHeaders);
@@ -28,6 +38,8 @@ export function createServer(routes: ServerRoutes, log: Logger): express.Express
   app.post('/api/messages', express.json({ limit: BODY_LIMIT }), routes.botFrameworkMessages);
   app.all('/api/messages', (_req, res) => sendError(res, 'METHOD_NOT_ALLOWED'));
   if (routes.console) app.use('/console', routes.console);
+  if (routes.directLine) app.use('/v3/directline', routes.directLine);
+  for (const router of routes.widget ?? []) app.use(router);
 
   app.use((_req, res) => sendError(res, 'NOT_FOUND'));
   app.use(errorHandler(log));

@@ -82,3 +82,11 @@ function assertStrongSecret(secret: string): void {
     );
   }
 }
+
+/**
+ * A key for another purpose (e.g. signing Direct Line tokens) derived from the same secret, so
+ * instances that share the secret agree on it and nothing new needs configuring.
+ */
+export function deriveKey(secret: string, purpose: string): Buffer {
+  return createHmac('sha256', secret).update(`waypoint key\u0000${purpose}`).digest();
+}
