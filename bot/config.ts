@@ -43,7 +43,16 @@ const envSchema = z.object({
   DIRECT_LINE_BUFFER_MINUTES: integer(10, 1, 24 * 60),
   DIRECT_LINE_IDLE_MINUTES: integer(30, 1, 24 * 60),
   WIDGET_TOKENS_PER_MINUTE: integer(10, 1, 10_000),
-  WIDGET_ALLOWED_ORIGINS: z.preprocess(emptyAsUndefined, z.string().default('*')),
+  WIDGET_ALLOWED_ORIGINS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('*')
+      // These go into a Content-Security-Policy header: only plain origins, or *.
+      .refine((value) => value.split(/\s+/).filter(Boolean).every((origin) => origin === '*' || /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin)), {
+        message: 'must be * or space-separated origins such as https://help.example.org',
+      }),
+  ),
   QUICK_EXIT_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).default('https://www.bbc.co.uk/weather')),
 });
 
