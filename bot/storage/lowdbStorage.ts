@@ -22,6 +22,14 @@ interface StoredRecord {
   value: Record<string, unknown>;
 }
 
+/**
+ * The eTags of recently used keys (null: known to be absent). One process owns the folder, so
+ * they stay true; they spare the eTag check before every write a re-read of the file this
+ * process just read or wrote (half of a turn's file operations). Reads still go to the file, so
+ * a file broken on disk is seen as broken.
+ */
+const CACHED_ETAGS = 5000;
+
 const SHARDS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const FILE_ID = /^[0-9a-f]{64}$/;
 // steno (lowdb's writer) writes `.<name>.tmp` next to the file, then renames it over the file.
@@ -50,6 +58,27 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
 
   const pathOf = (id: string): string => join(stateDir, id.slice(0, 2), `${id}.json`);
 
+  const knownETags = new Map<string, string | null>();
+  function remember(id: string, eTag: string | null): void {
+    knownETags.delete(id);
+    knownETags.set(id, eTag);
+    if (knownETags.size > CACHED_ETAGS) knownETags.delete(knownETags.keys().next().value as string);
+  }
+
+  /** Reads `key`'s file (under its lock) and notes its eTag. */
+  async function readAndRemember(id: string, key: string): Promise<StoredRecord | undefined> {
+    const record = await readRecord(pathOf(id), key);
+    remember(id, record?.eTag ?? null);
+    return record;
+  }
+
+  /** The stored eTag of `key` (under its lock): known, or read from its file. */
+  async function currentETag(id: string, key: string): Promise<string | null> {
+    const known = knownETags.get(id);
+    if (known !== undefined) return known;
+    return (await readAndRemember(id, key))?.eTag ?? null;
+  }
+
   // The eTag check and the write that follows must not interleave with another turn's on the same key.
   function withLock<T>(id: string, operation: () => Promise<T>): Promise<T> {
     const result = (queues.get(id) ?? Promise.resolve()).then(operation);
@@ -71,7 +100,7 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
     const found = await Promise.all(
       keys.map((key) => {
         const id = fileIdOf(key);
-        return withLock(id, () => readRecord(pathOf(id), key));
+        return withLock(id, () => readAndRemember(id, key));
       }),
     );
     const items: StoreItems = {};
@@ -100,13 +129,15 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
           const file = pathOf(id);
           // Same rule as botbuilder's MemoryStorage: a missing item, no eTag or '*' always writes.
           if (expectedETag && expectedETag !== '*') {
-            const current = await readRecord(file, key);
-            if (current && current.eTag !== expectedETag) {
+            const current = await currentETag(id, key);
+            if (current !== null && current !== expectedETag) {
               throw storageError('STORAGE_ETAG_CONFLICT', 'Storage: error writing a stored item due to eTag conflict.');
             }
           }
           const record: StoredRecord = { key, savedAt: now().toISOString(), eTag: randomUUID(), value };
+          knownETags.delete(id);
           await new Low<StoredRecord>(new JSONFile<StoredRecord>(file), record).write();
+          remember(id, record.eTag);
         });
       }),
     );
@@ -121,7 +152,11 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
     await Promise.all(
       keys.map((key) => {
         const id = fileIdOf(key);
-        return withLock(id, () => removeFile(pathOf(id)));
+        return withLock(id, async () => {
+          knownETags.delete(id);
+          await removeFile(pathOf(id));
+          remember(id, null);
+        });
       }),
     );
   }
@@ -159,7 +194,12 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
         }
         const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
         if (!FILE_ID.test(id)) continue;
-        if (await withLock(id, () => removeIfIdle(join(shardDir, name), cutoff))) deleted += 1;
+        const removed = await withLock(id, async () => {
+          const gone = await removeIfIdle(join(shardDir, name), cutoff);
+          if (gone) knownETags.delete(id);
+          return gone;
+        });
+        if (removed) deleted += 1;
       }
     }
     return deleted;
