@@ -33,6 +33,24 @@ function stemmed(normalised: string): string {
 }
 
 /**
+ * Choice phrases come from the content, a small fixed set; normalising and stemming them anew on
+ * every turn was a measurable share of a turn. Typed text is never kept here.
+ */
+const phraseForms = new Map<string, { readonly normal: string; readonly stem: string }>();
+const MAX_PHRASE_FORMS = 5000;
+
+function formsOf(phrase: string): { readonly normal: string; readonly stem: string } {
+  let forms = phraseForms.get(phrase);
+  if (!forms) {
+    const normal = normalise(phrase);
+    forms = { normal, stem: stemmed(normal) };
+    if (phraseForms.size >= MAX_PHRASE_FORMS) phraseForms.clear();
+    phraseForms.set(phrase, forms);
+  }
+  return forms;
+}
+
+/**
  * Returns the code of the choice the text names, or undefined when none does clearly.
  * Exact wording wins over stems, stems over typos; a typo that is equally close to two
  * choices matches neither, because guessing wrong is worse than asking again.
@@ -41,18 +59,18 @@ export function matchChoice(text: string, candidates: readonly ChoiceCandidate[]
   const typed = normalise(text);
   if (typed === '') return undefined;
 
-  const exact = candidates.find((c) => c.phrases.some((p) => normalise(p) === typed));
+  const exact = candidates.find((c) => c.phrases.some((p) => formsOf(p).normal === typed));
   if (exact) return exact.code;
 
   const typedStem = stemmed(typed);
-  const byStem = candidates.find((c) => c.phrases.some((p) => stemmed(normalise(p)) === typedStem));
+  const byStem = candidates.find((c) => c.phrases.some((p) => formsOf(p).stem === typedStem));
   if (byStem) return byStem.code;
 
   if (typed.length < FUZZY_MIN_LENGTH) return undefined;
   let best: { code: string; score: number } | undefined;
   let tie = false;
   for (const candidate of candidates) {
-    const score = Math.max(...candidate.phrases.map((p) => similarity(typed, normalise(p))));
+    const score = Math.max(...candidate.phrases.map((p) => similarity(typed, formsOf(p).normal)));
     if (score < FUZZY_THRESHOLD) continue;
     if (!best || score > best.score) {
       best = { code: candidate.code, score };
