@@ -1,0 +1,683 @@
+/**
+ * Load on our own Direct Line 3.0 service (bot/channels/directLine/): N people at once, each
+ * taking a widget token, starting a conversation, opening the WebSocket stream, then agreeing to
+ * the terms and working through the first module of the menu (first button each time, a few
+ * typed words where a question only offers "Skip"). Identical people, saying the same words, also
+ * talk to a minimal echo bot served by the same service code. Targets (from the issue):
+ * Waypoint's throughput >= 50% of the echo bot's, and its p99 turn latency <= 2x the echo bot's.
+ *
+ *   npx tsx tests/bench/directLineLoad.ts [--conversations 50] [--turns 8]
+ *
+ * A turn's latency runs from posting the activity to the first bot message arriving on the
+ * stream. The people run in a worker thread, so the servers' event loop and heap are the
+ * service's alone: heap per conversation is the main thread's, measured after a full GC with
+ * every conversation still open. The bots take turns (echo, Waypoint, Waypoint, echo) so drift
+ * on a shared machine hits both alike. Everything runs on 127.0.0.1; it prints a table, writes
+ * bench/results/directline-load.json and stops by itself, after two minutes at most with what
+ * it has. It always exits 0: a benchmark reports, it does not pass or fail a build.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request, type OutgoingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Worker, isMainThread, parentPort, type MessagePort } from 'node:worker_threads';
+import type { Activity } from 'botbuilder';
+import WebSocket from 'ws';
+import { createDirectLineChannel } from '../../bot/channels/directLine/directLineChannel.js';
+import type { TurnRunner } from '../../bot/channels/turnRunner.js';
+import { loadConfig, type Config } from '../../bot/config.js';
+import { createLogger, type Logger } from '../../bot/privacy/logger.js';
+import { createRuntime, type Runtime } from '../../bot/runtime.js';
+import { createServer } from '../../bot/server.js';
+import { EchoBot } from './echoBot.js';
+
+const DEFAULT_CONVERSATIONS = 50;
+const DEFAULT_TURNS = 8;
+const WARM_UP_CONVERSATIONS = 10;
+type BotName = 'waypoint' | 'echo';
+/** Echo first and last, so neither bot always gets the colder or the more tired process. */
+const ROUND_ORDER: readonly BotName[] = ['echo', 'waypoint', 'waypoint', 'echo'];
+const HARD_TIMEOUT_MS = 120_000;
+const CLEANUP_TIMEOUT_MS = 5_000;
+const REPLY_TIMEOUT_MS = 10_000;
+const TARGET_THROUGHPUT_RATIO = 0.5;
+const TARGET_P99_RATIO = 2;
+/** What a person types where a question wants words; screened as free text, and screened clean. */
+const FREE_TEXT_ANSWER = 'Company in the evenings, mostly, and feeling understood.';
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const RESULTS_FILE = path.join(REPO_ROOT, 'bench/results/directline-load.json');
+
+/** Main thread -> people (worker). Each command gets exactly one answer that is not `samples`. */
+type Command =
+  | { readonly kind: 'open'; readonly url: string; readonly conversations: number }
+  | { readonly kind: 'turns'; readonly turns: number; readonly script: readonly string[] | undefined; readonly skipLabel: string }
+  | { readonly kind: 'close' };
+
+type Report =
+  | { readonly kind: 'opened'; readonly startMs: number[]; readonly failures: number; readonly problem: string | undefined }
+  | { readonly kind: 'samples'; readonly latencyMs: number[]; readonly completeMs: number[] }
+  | {
+      readonly kind: 'turnsDone';
+      readonly seconds: number;
+      /** Conversations that gave up on a failed turn, and the first reason. */
+      readonly failures: number;
+      readonly problem: string | undefined;
+      /** Bot messages the people received during the turns. */
+      readonly botMessages: number;
+      readonly said: string[];
+      readonly offScript: number;
+    }
+  | { readonly kind: 'closed' }
+  | { readonly kind: 'failed'; readonly message: string };
+
+// ---------------------------------------------------------------------------------------------
+// The people: a worker thread of Direct Line clients.
+// ---------------------------------------------------------------------------------------------
+
+/** One person's Direct Line client: REST for posting, the stream for what the bot says. */
+class Person {
+  /** The buttons on the bot's latest message this turn. */
+  buttons: string[] = [];
+  readonly said: string[] = [];
+  /** Bot messages received so far. */
+  botMessages = 0;
+  private waiting: { resolve: (at: number) => void; timer: NodeJS.Timeout } | undefined;
+
+  private constructor(
+    private readonly url: string,
+    private readonly conversationId: string,
+    private readonly token: string,
+    private readonly stream: WebSocket,
+  ) {
+    stream.on('message', (data: Buffer) => this.onGroup(data, performance.now()));
+    // A broken stream also closes; the turn then waiting fails on its own timeout.
+    stream.on('error', () => undefined);
+  }
+
+  /** Widget token, new conversation (the welcome turn runs), stream open, welcome received. */
+  static async start(url: string): Promise<{ person: Person; startMs: number }> {
+    const { token } = await post<{ token: string }>(`${url}/webchat/token`, undefined, { locale: 'en' });
+    const started = performance.now();
+    const conversation = await post<{ conversationId: string; token: string; streamUrl: string }>(`${url}/v3/directline/conversations`, token, {});
+    const startMs = performance.now() - started;
+    const stream = new WebSocket(conversation.streamUrl);
+    const person = new Person(url, conversation.conversationId, conversation.token, stream);
+    const welcomed = person.nextReply();
+    try {
+      await once(stream, 'open');
+      // The welcome is already buffered; the stream sends it first.
+      await welcomed;
+    } catch (error) {
+      stream.terminate();
+      throw error;
+    }
+    await nextLoopPass();
+    return { person, startMs };
+  }
+
+  async turn(text: string): Promise<{ latencyMs: number; completeMs: number }> {
+    this.buttons = [];
+    this.said.push(text);
+    const replied = this.nextReply();
+    const sentAt = performance.now();
+    await post(this.activitiesUrl(), this.token, { type: 'message', text, locale: 'en', channelData: { clientActivityID: randomUUID() } });
+    const completeAt = performance.now();
+    const firstReplyAt = await replied;
+    // Every reply of the turn was written to the stream before the POST was answered; one more
+    // pass of the event loop lets the last of them land before the next answer is chosen.
+    await nextLoopPass();
+    return { latencyMs: firstReplyAt - sentAt, completeMs: completeAt - sentAt };
+  }
+
+  /** Leaves as Web Chat does when closed: the bot hears it, the service drops the buffer. */
+  async end(): Promise<void> {
+    const closed = once(this.stream, 'close');
+    try {
+      await post(this.activitiesUrl(), this.token, { type: 'endOfConversation' });
+      await Promise.race([closed, sleep(2000)]);
+    } finally {
+      this.stream.terminate();
+    }
+  }
+
+  private activitiesUrl(): string {
+    return `${this.url}/v3/directline/conversations/${encodeURIComponent(this.conversationId)}/activities`;
+  }
+
+  /** Resolves with the arrival time of the next bot message (the echo of our own does not count). */
+  private nextReply(): Promise<number> {
+    const reply = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        reject(new Error(`no reply within ${REPLY_TIMEOUT_MS} ms`));
+      }, REPLY_TIMEOUT_MS);
+      this.waiting = { resolve, timer };
+    });
+    // Awaited later; a timeout while the POST is still out must not count as unhandled.
+    reply.catch(() => undefined);
+    return reply;
+  }
+
+  private onGroup(data: Buffer, at: number): void {
+    if (data.length === 0) return; // keep-alive
+    const group = JSON.parse(data.toString('utf8')) as { activities: Activity[] };
+    for (const activity of group.activities) {
+      if (activity.from?.role !== 'bot' || activity.type !== 'message') continue;
+      this.botMessages++;
+      const actions = activity.suggestedActions?.actions ?? [];
+      if (actions.length > 0) this.buttons = actions.map((action) => String(action.value ?? action.title));
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      if (waiting) {
+        clearTimeout(waiting.timer);
+        waiting.resolve(at);
+      }
+    }
+  }
+}
+
+/** A question that offers only "Skip" wants words: the person types, as people do. */
+function answerTo(buttons: readonly string[], skipLabel: string): string {
+  if (buttons.length === 0 || (buttons.length === 1 && buttons[0] === skipLabel)) return FREE_TEXT_ANSWER;
+  return buttons[0]!;
+}
+
+function runPeople(port: MessagePort): void {
+  let people: Person[] = [];
+
+  async function handle(command: Command): Promise<Report> {
+    switch (command.kind) {
+      case 'open': {
+        const settled = await Promise.allSettled(Array.from({ length: command.conversations }, () => Person.start(command.url)));
+        const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+        const problems = settled.flatMap((s) => (s.status === 'rejected' ? [messageOf(s.reason)] : []));
+        people = started.map((s) => s.person);
+        return { kind: 'opened', startMs: started.map((s) => s.startMs), failures: problems.length, problem: problems[0] };
+      }
+      case 'turns': {
+        let latencyMs: number[] = [];
+        let completeMs: number[] = [];
+        const flush = () => {
+          if (latencyMs.length > 0) port.postMessage({ kind: 'samples', latencyMs, completeMs } satisfies Report);
+          latencyMs = [];
+          completeMs = [];
+        };
+        // Streamed as they come, so a run cut short by the overall timeout still has its figures.
+        const flushing = setInterval(flush, 250);
+        let failures = 0;
+        let problem: string | undefined;
+        const messagesBefore = people.reduce((sum, person) => sum + person.botMessages, 0);
+        const started = performance.now();
+        await Promise.all(
+          people.map(async (person) => {
+            for (let turn = 0; turn < command.turns; turn++) {
+              const text = command.script ? command.script[turn % command.script.length]! : answerTo(person.buttons, command.skipLabel);
+              try {
+                const sample = await person.turn(text);
+                latencyMs.push(sample.latencyMs);
+                completeMs.push(sample.completeMs);
+              } catch (error) {
+                failures++;
+                problem ??= messageOf(error);
+                return;
+              }
+            }
+          }),
+        );
+        const seconds = (performance.now() - started) / 1000;
+        clearInterval(flushing);
+        flush();
+        const said = people[0]?.said ?? [];
+        const offScript = people.filter((p) => p.said.join('\n') !== said.join('\n')).length;
+        const botMessages = people.reduce((sum, person) => sum + person.botMessages, 0) - messagesBefore;
+        return { kind: 'turnsDone', seconds, failures, problem, botMessages, said: [...said], offScript };
+      }
+      case 'close': {
+        await Promise.allSettled(people.map((person) => person.end()));
+        people = [];
+        return { kind: 'closed' };
+      }
+    }
+  }
+
+  port.on('message', (command: Command) => {
+    handle(command).then(
+      (report) => port.postMessage(report),
+      (error: unknown) => port.postMessage({ kind: 'failed', message: messageOf(error) } satisfies Report),
+    );
+  });
+}
+
+/** Plain node:http with kept-alive connections: lighter than fetch, so the people stay cheaper than the service. */
+const keepAlive = new Agent({ keepAlive: true });
+
+async function post<T = unknown>(url: string, token: string | undefined, body: unknown): Promise<T> {
+  try {
+    return await postOnce<T>(url, token, body);
+  } catch (error) {
+    // The server may close an idle kept-alive connection just as it is reused; Node's documented
+    // remedy is to retry on a fresh one. The request never reached the server.
+    if ((error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+      return postOnce<T>(url, token, body);
+    }
+    throw error;
+  }
+}
+
+function postOnce<T>(url: string, token: string | undefined, body: unknown): Promise<T> {
+  const payload = JSON.stringify(body);
+  const headers: OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers, agent: keepAlive }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        if (res.statusCode !== 200 && res.statusCode !== 201) {
+          const route = new URL(url).pathname.replace(/conversations\/[^/]+/, 'conversations/:id');
+          return reject(new Error(`POST ${route} answered ${res.statusCode}`));
+        }
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T);
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+    });
+    req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
+    req.end(payload);
+  });
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function nextLoopPass(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The servers, the rounds and the report: the main thread.
+// ---------------------------------------------------------------------------------------------
+
+/** The people's worker, spoken to one command at a time. */
+class People {
+  private readonly worker: Worker;
+  private answer: ((report: Report) => void) | undefined;
+  onSamples: (samples: Extract<Report, { kind: 'samples' }>) => void = () => undefined;
+
+  constructor() {
+    // Worker threads do not inherit tsx's loader on Node 20, so the worker registers it first.
+    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+    const self = JSON.stringify(import.meta.url);
+    this.worker = new Worker(`import(${tsx}).then(({ register }) => { register(); return import(${self}); });`, { eval: true });
+    this.worker.on('message', (report: Report) => {
+      if (report.kind === 'samples') return this.onSamples(report);
+      const answer = this.answer;
+      this.answer = undefined;
+      answer?.(report);
+    });
+    this.worker.on('error', (error) => this.answer?.({ kind: 'failed', message: error.message }));
+  }
+
+  async ask<K extends Report['kind']>(command: Command, expected: K): Promise<Extract<Report, { kind: K }>> {
+    const report = await new Promise<Report>((resolve) => {
+      this.answer = resolve;
+      this.worker.postMessage(command);
+    });
+    if (report.kind === 'failed') throw new Error(`the people's worker failed: ${report.message}`);
+    if (report.kind !== expected) throw new Error(`the people's worker answered ${report.kind}, not ${expected}`);
+    return report as Extract<Report, { kind: K }>;
+  }
+
+  /** How busy the people's thread has been, to tell a saturated service from saturated clients. */
+  eventLoopUtilization(since?: EventLoopUtilization): EventLoopUtilization {
+    return this.worker.performance.eventLoopUtilization(since);
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+interface Served {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** One bot behind our Direct Line service, as bot/index.ts mounts it, on a loopback port. */
+async function serve(bot: TurnRunner, key: Buffer, config: Config, log: Logger): Promise<Served> {
+  const channel = createDirectLineChannel({
+    bot,
+    key,
+    settings: config.directLine,
+    publicUrl: undefined,
+    widgetTokensPerMinute: config.widget.tokensPerMinute,
+    log,
+  });
+  const app = createServer(
+    { botFrameworkMessages: (_req, res) => void res.status(404).end(), directLine: channel.routes, widget: [channel.widgetToken] },
+    log,
+  );
+  const server = app.listen(0, '127.0.0.1');
+  channel.attach(server);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await channel.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+interface Round {
+  readonly bot: BotName;
+  readonly conversations: number;
+  readonly latencyMs: number[];
+  readonly completeMs: number[];
+  startMs: number[];
+  turnsStartedAt: number | undefined;
+  seconds: number | undefined;
+  failures: number;
+  /** The first reason a conversation failed, if one did. */
+  problem: string | undefined;
+  botMessages: number;
+  heapBytesPerConversation: number | undefined;
+  /** Share of the turns phase each event loop was busy: the servers' (main) and the people's (worker). */
+  serverBusy: number | undefined;
+  clientsBusy: number | undefined;
+}
+
+interface BotFigures {
+  readonly rounds: number;
+  readonly conversationsPerRound: number;
+  readonly turns: number;
+  readonly failedConversations: number;
+  readonly firstProblem: string | undefined;
+  readonly seconds: number;
+  readonly turnsPerSecond: number;
+  /** Bot messages per turn: each is one stream frame, so this is the service's share of the work. */
+  readonly messagesPerTurn: number | undefined;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Until the POST was answered, i.e. the whole turn including its state write. */
+  readonly turnCompleteP50Ms: number;
+  readonly turnCompleteP99Ms: number;
+  /** POST /conversations, which runs the welcome turn. */
+  readonly startP50Ms: number;
+  readonly startP99Ms: number;
+  readonly heapKbPerConversation: number | undefined;
+  readonly serverBusyPercent: number | undefined;
+  readonly clientsBusyPercent: number | undefined;
+}
+
+let collectGarbage: (() => void) | undefined;
+
+/** A full collection, for a heap figure that is what is held, not what is yet to be collected. */
+function exposeGc(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed;
+  // Without --expose-gc: the flag can still be set at run time, and a fresh context then has gc.
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+function heapUsedAfterGc(): number {
+  collectGarbage ??= exposeGc();
+  collectGarbage();
+  collectGarbage();
+  return process.memoryUsage().heapUsed;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+function figuresOf(rounds: readonly Round[]): BotFigures | undefined {
+  const latency = rounds.flatMap((r) => r.latencyMs).sort((a, b) => a - b);
+  if (latency.length === 0) return undefined;
+  const complete = rounds.flatMap((r) => r.completeMs).sort((a, b) => a - b);
+  const start = rounds.flatMap((r) => r.startMs).sort((a, b) => a - b);
+  // A round cut short by the overall timeout counts until now.
+  const seconds = rounds.reduce((sum, r) => sum + (r.seconds ?? (r.turnsStartedAt ? (performance.now() - r.turnsStartedAt) / 1000 : 0)), 0);
+  const mean = (values: (number | undefined)[]) => {
+    const known = values.filter((v): v is number => v !== undefined);
+    return known.length > 0 ? known.reduce((a, b) => a + b, 0) / known.length : undefined;
+  };
+  // A round cut short has not counted its messages yet.
+  const finished = rounds.filter((r) => r.seconds !== undefined);
+  const finishedTurns = finished.reduce((sum, r) => sum + r.latencyMs.length, 0);
+  const heap = mean(rounds.map((r) => r.heapBytesPerConversation));
+  const serverBusy = mean(rounds.map((r) => r.serverBusy));
+  const clientsBusy = mean(rounds.map((r) => r.clientsBusy));
+  return {
+    rounds: rounds.length,
+    conversationsPerRound: rounds[0]!.conversations,
+    turns: latency.length,
+    failedConversations: rounds.reduce((sum, r) => sum + r.failures, 0),
+    firstProblem: rounds.find((r) => r.problem)?.problem,
+    seconds: round2(seconds),
+    turnsPerSecond: Math.round(latency.length / seconds),
+    messagesPerTurn: finishedTurns > 0 ? round2(finished.reduce((sum, r) => sum + r.botMessages, 0) / finishedTurns) : undefined,
+    p50Ms: round2(percentile(latency, 50)),
+    p90Ms: round2(percentile(latency, 90)),
+    p99Ms: round2(percentile(latency, 99)),
+    maxMs: round2(latency.at(-1)!),
+    turnCompleteP50Ms: round2(percentile(complete, 50)),
+    turnCompleteP99Ms: round2(percentile(complete, 99)),
+    startP50Ms: round2(percentile(start, 50)),
+    startP99Ms: round2(percentile(start, 99)),
+    heapKbPerConversation: heap === undefined ? undefined : Math.round(heap / 1024),
+    serverBusyPercent: serverBusy === undefined ? undefined : Math.round(serverBusy * 100),
+    clientsBusyPercent: clientsBusy === undefined ? undefined : Math.round(clientsBusy * 100),
+  };
+}
+
+interface RunOptions {
+  readonly conversations: number;
+  readonly turns: number;
+}
+
+function readOptions(): RunOptions {
+  const { values } = parseArgs({
+    options: {
+      conversations: { type: 'string', default: String(DEFAULT_CONVERSATIONS) },
+      turns: { type: 'string', default: String(DEFAULT_TURNS) },
+    },
+  });
+  const count = (name: string, value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1, not "${value}"`);
+    return n;
+  };
+  return { conversations: count('conversations', values.conversations), turns: count('turns', values.turns) };
+}
+
+async function report(options: RunOptions, rounds: readonly Round[], said: readonly string[], skipped: string | undefined): Promise<void> {
+  const waypoint = figuresOf(rounds.filter((r) => r.bot === 'waypoint'));
+  const echo = figuresOf(rounds.filter((r) => r.bot === 'echo'));
+  const throughputRatio = waypoint && echo ? round2(waypoint.turnsPerSecond / echo.turnsPerSecond) : undefined;
+  const p99Ratio = waypoint && echo ? round2(waypoint.p99Ms / echo.p99Ms) : undefined;
+  const verdict = (met: boolean | undefined) => (met === undefined ? 'n/a' : met ? 'PASS' : 'MISS');
+  const throughputMet = throughputRatio === undefined ? undefined : throughputRatio >= TARGET_THROUGHPUT_RATIO;
+  const p99Met = p99Ratio === undefined ? undefined : p99Ratio <= TARGET_P99_RATIO;
+
+  console.log(`\nDirect Line load: ${options.conversations} conversations at once, ${options.turns} turns each, rounds ${ROUND_ORDER.join(', ')}`);
+  if (said.length > 0) console.log(`each person says: ${said.map((text) => (text === FREE_TEXT_ANSWER ? '(typed answer)' : text)).join(' | ')}`);
+  if (skipped) console.log(skipped);
+  const row = (name: string, f: BotFigures | undefined) =>
+    f
+      ? {
+          bot: name,
+          conversations: f.conversationsPerRound,
+          turns: f.turns,
+          'turns/s': f.turnsPerSecond,
+          'msgs/turn': f.messagesPerTurn ?? 'n/a',
+          'p50 ms': f.p50Ms,
+          'p99 ms': f.p99Ms,
+          'heap KB/conv': f.heapKbPerConversation ?? 'n/a',
+          'server busy %': f.serverBusyPercent ?? 'n/a',
+          'clients busy %': f.clientsBusyPercent ?? 'n/a',
+          failed: f.failedConversations,
+        }
+      : { bot: name, turns: 0 };
+  console.table([row('Waypoint', waypoint), row('echo', echo)]);
+  for (const [name, f] of [['Waypoint', waypoint], ['echo', echo]] as const) {
+    if (f?.firstProblem) console.log(`${name}: ${f.failedConversations} conversations failed; the first: ${f.firstProblem}`);
+  }
+  console.log(
+    `Waypoint / echo: throughput ${throughputRatio ?? 'n/a'} (target >= ${TARGET_THROUGHPUT_RATIO}: ${verdict(throughputMet)}), ` +
+      `p99 ${p99Ratio ?? 'n/a'}x (target <= ${TARGET_P99_RATIO}x: ${verdict(p99Met)})`,
+  );
+
+  const result = {
+    benchmark: 'direct line load',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    conversations: options.conversations,
+    turnsPerConversation: options.turns,
+    roundOrder: ROUND_ORDER,
+    complete: skipped === undefined,
+    said: said.map((text) => (text === FREE_TEXT_ANSWER ? '(typed answer)' : text)),
+    waypoint: waypoint ?? null,
+    echo: echo ?? null,
+    ratios: { throughput: throughputRatio ?? null, p99: p99Ratio ?? null },
+    targets: { throughputRatioAtLeast: TARGET_THROUGHPUT_RATIO, p99RatioAtMost: TARGET_P99_RATIO },
+    met: { throughput: throughputMet ?? null, p99: p99Met ?? null },
+  };
+  await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
+  await writeFile(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote ${path.relative(process.cwd(), RESULTS_FILE)}`);
+}
+
+async function main(): Promise<void> {
+  const options = readOptions();
+  const log = createLogger({ level: 'silent' });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'waypoint-bench-directline-'));
+  const rounds: Round[] = [];
+  let said: string[] = [];
+  let runtime: Runtime | undefined;
+  const servers: Served[] = [];
+  let people: People | undefined;
+
+  let closing: Promise<void> | undefined;
+  const closeAll = () =>
+    (closing ??= (async () => {
+      await people?.close();
+      await Promise.allSettled(servers.map((server) => server.close()));
+      await runtime?.close();
+      await rm(dataDir, { recursive: true, force: true });
+    })());
+
+  let reported = false;
+  const reportOnce = async (skipped: string | undefined) => {
+    if (reported) return;
+    reported = true;
+    await report(options, rounds, said, skipped);
+  };
+  const deadline = setTimeout(() => {
+    void (async () => {
+      await reportOnce(`stopped after ${HARD_TIMEOUT_MS / 1000} s: the figures are what was measured by then`);
+      await Promise.race([closeAll(), sleep(CLEANUP_TIMEOUT_MS)]);
+      process.exit(0);
+    })();
+  }, HARD_TIMEOUT_MS);
+
+  let failure: string | undefined;
+  try {
+    const config = loadConfig({
+      PORT: '0',
+      DATA_DIR: dataDir,
+      CONTENT_DIR: path.join(REPO_ROOT, 'resources/content'),
+      RISK_DIR: path.join(REPO_ROOT, 'resources/risk'),
+      HELPLINES_FILE: path.join(REPO_ROOT, 'resources/helplines.yaml'),
+      HANDOVER_FILE: path.join(REPO_ROOT, 'tests/fixtures/handover/always-open.yaml'),
+      LOG_LEVEL: 'silent',
+      // Every person here comes from 127.0.0.1; the widget's per-address limit is for the open web.
+      WIDGET_TOKENS_PER_MINUTE: '10000',
+    });
+    runtime = await createRuntime(config, log);
+    const skipLabel = runtime.content.forLocale('en').messages.reflect.skip;
+    servers.push(await serve(runtime.bot, runtime.directLineKey, config, log));
+    servers.push(await serve(new EchoBot(), randomBytes(32), config, log));
+    const urls: Record<BotName, string> = { waypoint: servers[0]!.url, echo: servers[1]!.url };
+    people = new People();
+    const ask = people;
+
+    const runRound = async (bot: BotName, conversations: number, measured: boolean) => {
+      const round: Round = { bot, conversations, latencyMs: [], completeMs: [], startMs: [], turnsStartedAt: undefined, seconds: undefined, failures: 0, problem: undefined, botMessages: 0, heapBytesPerConversation: undefined, serverBusy: undefined, clientsBusy: undefined };
+      if (measured) rounds.push(round);
+      ask.onSamples = (samples) => {
+        round.latencyMs.push(...samples.latencyMs);
+        round.completeMs.push(...samples.completeMs);
+      };
+      const heapBefore = measured ? heapUsedAfterGc() : 0;
+      const opened = await ask.ask({ kind: 'open', url: urls[bot], conversations }, 'opened');
+      round.startMs = opened.startMs;
+      round.failures = opened.failures;
+      round.problem = opened.problem;
+      round.turnsStartedAt = performance.now();
+      const serverBefore = performance.eventLoopUtilization();
+      const clientsBefore = ask.eventLoopUtilization();
+      // Waypoint's people answer what they are asked; the echo bot's say the same words.
+      const script = bot === 'echo' ? said : undefined;
+      const done = await ask.ask({ kind: 'turns', turns: options.turns, script, skipLabel }, 'turnsDone');
+      round.serverBusy = performance.eventLoopUtilization(serverBefore).utilization;
+      round.clientsBusy = ask.eventLoopUtilization(clientsBefore).utilization;
+      round.seconds = done.seconds;
+      round.failures += done.failures;
+      round.problem ??= done.problem;
+      round.botMessages = done.botMessages;
+      if (measured) round.heapBytesPerConversation = (heapUsedAfterGc() - heapBefore) / conversations;
+      await ask.ask({ kind: 'close' }, 'closed');
+      return { ...done, failures: round.failures, problem: round.problem };
+    };
+
+    // Warm-up, unmeasured: JIT, connection pools, and the words the echo bot's people will say.
+    const warmUp = await runRound('waypoint', Math.min(WARM_UP_CONVERSATIONS, options.conversations), false);
+    if (warmUp.failures > 0 || warmUp.said.length !== options.turns) throw new Error(`Waypoint's warm-up failed: ${warmUp.problem ?? 'a conversation ended early'}`);
+    said = warmUp.said;
+    await runRound('echo', Math.min(WARM_UP_CONVERSATIONS, options.conversations), false);
+
+    for (const bot of ROUND_ORDER) {
+      const done = await runRound(bot, options.conversations, true);
+      if (done.offScript > 0) console.log(`note: ${done.offScript} of ${bot}'s people said something else than the first person`);
+    }
+  } catch (error) {
+    failure = `the benchmark stopped early: ${messageOf(error)}`;
+  } finally {
+    clearTimeout(deadline);
+    await reportOnce(failure);
+    await closeAll();
+  }
+}
+
+if (isMainThread) {
+  await main();
+} else {
+  runPeople(parentPort!);
+}
