@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './privacy/logger.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 import { createCounsellorConsole, type CounsellorConsoleOptions } from './handover/console/counsellorConsole.js';
 import { createServer } from './server.js';
+import { routeUpgrades } from './upgradeRouter.js';
 import { botFrameworkMessages, createBotFrameworkAdapter } from './channels/botFramework/botFrameworkChannel.js';
 import { createDirectLineChannel, type DirectLineChannel } from './channels/directLine/directLineChannel.js';
 import { widgetPages } from './channels/webChat/widgetPages.js';
@@ -58,8 +59,9 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
     { trustProxy: config.trustProxy },
   );
   const server = app.listen(config.port, config.host);
-  counsellorConsole?.attach(server);
-  directLine.attach(server);
+  const upgrades = routeUpgrades(server, log);
+  counsellorConsole?.attach(upgrades);
+  directLine.attach(upgrades);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -64,6 +64,10 @@ function errorHandler(log: Logger): ErrorRequestHandler {
     if (type === 'entity.parse.failed') return sendError(res, 'BAD_JSON');
     if (type === 'entity.too.large') return sendError(res, 'BODY_TOO_LARGE');
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendError(res, 'UNSUPPORTED_MEDIA_TYPE');
+    // Other client mistakes the framework already classed as such: a body that will not inflate,
+    // a path with a broken %-escape.
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) return sendError(res, 'BAD_REQUEST');
     const errorId = newErrorId();
     log.error({ event: 'http.failed', errorId, err: error });
     sendError(res, 'INTERNAL', { errorId });

@@ -4,14 +4,13 @@
  * find a counsellor whose network vanished without a close, so their people are re-queued
  * within seconds; a session that ends (sign-out, disabled account) closes its sockets.
  */
-import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { consoleRequestSchema, CONSOLE_ERROR_MESSAGES, type ConsoleFrame } from '../consoleFrames.js';
 import type { HandoverDesk } from '../handoverDesk.js';
 import type { ConsoleSession, ConsoleSessions } from './consoleSessions.js';
 import { authenticateUpgrade } from './consoleAuthRoutes.js';
 import type { Logger } from '../../privacy/logger.js';
+import { refuseUpgrade, type UpgradeRouter } from '../../upgradeRouter.js';
 
 export const CONSOLE_SOCKET_PATH = '/console/ws';
 /** The largest frame a console may send: a long message plus its envelope. */
@@ -28,7 +27,7 @@ export interface ConsoleSocket {
 }
 
 export function attachConsoleSocket(
-  server: Server,
+  upgrades: UpgradeRouter,
   desk: HandoverDesk,
   sessions: ConsoleSessions,
   log: Logger,
@@ -37,13 +36,10 @@ export function attachConsoleSocket(
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const socketsOfToken = new Map<string, Set<WebSocket>>();
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (new URL(req.url ?? '/', 'http://localhost').pathname !== CONSOLE_SOCKET_PATH) return;
+  upgrades.route(CONSOLE_SOCKET_PATH, (req, socket, head, url) => {
+    if (url.pathname !== CONSOLE_SOCKET_PATH) return refuseUpgrade(socket, 404);
     const auth = authenticateUpgrade(sessions, req);
-    if (!auth.ok) {
-      socket.end(`HTTP/1.1 ${auth.status} ${auth.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return;
-    }
+    if (!auth.ok) return refuseUpgrade(socket, auth.status);
     wss.handleUpgrade(req, socket, head, (ws) => connected(ws, auth.session, auth.token));
   });
 

@@ -3,11 +3,11 @@
  * folder, sessions in memory, the page and sign-in routes for `/console`, and the WebSocket on
  * the same HTTP server.
  */
-import type { Server } from 'node:http';
 import type express from 'express';
 import { openStaffAccounts } from '../staffAccounts.js';
 import type { HandoverDesk } from '../handoverDesk.js';
 import type { Logger } from '../../privacy/logger.js';
+import type { UpgradeRouter } from '../../upgradeRouter.js';
 import { createConsoleSessions, type ConsoleSessionOptions } from './consoleSessions.js';
 import { consolePages } from './consolePages.js';
 import { attachConsoleSocket, type ConsoleSocket, type ConsoleSocketOptions } from './consoleSocket.js';
@@ -16,7 +16,7 @@ export interface CounsellorConsole {
   /** Mount at `/console`. */
   readonly routes: express.Router;
   /** Accepts console WebSockets on the server the routes are mounted on. */
-  attach(server: Server): void;
+  attach(upgrades: UpgradeRouter): void;
   close(): Promise<void>;
 }
 
@@ -34,8 +34,8 @@ export function createCounsellorConsole({ dataDir, desk, log, sessions: sessionO
   let socket: ConsoleSocket | undefined;
   return {
     routes: consolePages(sessions),
-    attach(server) {
-      socket ??= attachConsoleSocket(server, desk, sessions, log, socketOptions);
+    attach(upgrades) {
+      socket ??= attachConsoleSocket(upgrades, desk, sessions, log, socketOptions);
     },
     async close() {
       sessions.stop();
