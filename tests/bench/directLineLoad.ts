@@ -37,6 +37,7 @@ import { loadConfig, type Config } from '../../bot/config.js';
 import { createLogger, type Logger } from '../../bot/privacy/logger.js';
 import { createRuntime, type Runtime } from '../../bot/runtime.js';
 import { createServer } from '../../bot/server.js';
+import { routeUpgrades } from '../../bot/upgradeRouter.js';
 import { EchoBot } from './echoBot.js';
 
 const DEFAULT_CONVERSATIONS = 50;
@@ -374,7 +375,7 @@ async function serve(bot: TurnRunner, key: Buffer, config: Config, log: Logger):
     log,
   );
   const server = app.listen(0, '127.0.0.1');
-  channel.attach(server);
+  channel.attach(routeUpgrades(server, log));
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {

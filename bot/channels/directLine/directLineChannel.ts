@@ -3,11 +3,11 @@
  * buffers, the adapter that runs turns, the REST routes, the WebSocket stream, the widget's
  * token endpoint, and the sweep that ends conversations left idle.
  */
-import type { Server } from 'node:http';
 import { ActivityTypes } from 'botbuilder';
 import type express from 'express';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../privacy/logger.js';
+import type { UpgradeRouter } from '../../upgradeRouter.js';
 import type { TurnRunner } from '../turnRunner.js';
 import { createRateLimit } from './clientRateLimit.js';
 import { DirectLineAdapter } from './directLineAdapter.js';
@@ -36,8 +36,8 @@ export interface DirectLineChannel {
   /** Mount at `/`: `POST /webchat/token`. */
   readonly widgetToken: express.Router;
   readonly conversations: DirectLineConversations;
-  /** Accepts stream connections on the HTTP server. */
-  attach(server: Server): void;
+  /** Accepts stream connections on the server's WebSocket upgrades. */
+  attach(upgrades: UpgradeRouter): void;
   /** Ends every conversation (so counsellors hear people left), closes streams, stops the sweep. */
   close(): Promise<void>;
 }
@@ -74,11 +74,11 @@ export function createDirectLineChannel(options: DirectLineChannelOptions): Dire
   sweep.unref();
 
   return {
-    routes: directLineRoutes({ tokens, conversations, adapter, secret: settings.secret, publicUrl: options.publicUrl, endConversation, log }),
+    routes: directLineRoutes({ tokens, conversations, adapter, secret: settings.secret, publicUrl: options.publicUrl, endConversation, log, now }),
     widgetToken: widgetTokenRoute(tokens, createRateLimit(options.widgetTokensPerMinute, now)),
     conversations,
-    attach(server) {
-      stream = attachDirectLineStream(server, { tokens, conversations, keepAliveMs: options.keepAliveMs ?? 15_000, log });
+    attach(upgrades) {
+      stream = attachDirectLineStream(upgrades, { tokens, conversations, keepAliveMs: options.keepAliveMs ?? 15_000, log });
     },
     async close() {
       clearInterval(sweep);

@@ -31,12 +31,14 @@ export interface DirectLineRouteOptions {
   /** Ends a conversation: its last turn, then its buffer and streams are dropped. */
   readonly endConversation: (conversation: DirectLineConversation) => Promise<void>;
   readonly log: Logger;
+  /** The clock tokens are issued by; tests inject one. */
+  readonly now?: () => number;
 }
 
 type Authed = Request & { caller: Caller };
 
 export function directLineRoutes(options: DirectLineRouteOptions): express.Router {
-  const { tokens, conversations, adapter, log } = options;
+  const { tokens, conversations, adapter, log, now = Date.now } = options;
   const router = express.Router({ strict: false });
   const json = express.json({ limit: BODY_LIMIT });
   router.use(allowAnyOrigin);
@@ -57,7 +59,7 @@ export function directLineRoutes(options: DirectLineRouteOptions): express.Route
   };
   const tokenFor = (caller: Caller, claims: Omit<TokenClaims, 'expiresAt'>) =>
     caller.kind === 'token'
-      ? { token: caller.token, expiresIn: Math.max(0, caller.claims.expiresAt - Math.floor(Date.now() / 1000)) }
+      ? { token: caller.token, expiresIn: Math.max(0, caller.claims.expiresAt - Math.floor(now() / 1000)) }
       : tokens.issue(claims);
 
   router.post('/tokens/generate', authed, json, (req, res) => {

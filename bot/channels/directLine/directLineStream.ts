@@ -3,14 +3,14 @@
  * the buffer holds after the client's watermark first, and an empty message as a keep-alive
  * (Web Chat ignores it; proxies see traffic). The ticket in the URL opens one conversation.
  */
-import type { IncomingMessage, Server } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../privacy/logger.js';
+import { refuseUpgrade, type UpgradeRouter } from '../../upgradeRouter.js';
 import type { DirectLineConversations } from './directLineConversations.js';
 import type { DirectLineTokens } from './directLineTokens.js';
 import { parseWatermark } from './directLineRoutes.js';
 
+const MOUNT_PATH = '/v3/directline';
 const STREAM_PATH = /^\/v3\/directline\/conversations\/([^/]+)\/stream$/;
 /** Clients only ping; nothing they send over the stream is read. */
 const MAX_CLIENT_FRAME = 1024;
@@ -28,25 +28,23 @@ export interface DirectLineStream {
   close(): Promise<void>;
 }
 
-export function attachDirectLineStream(server: Server, options: DirectLineStreamOptions): DirectLineStream {
+export function attachDirectLineStream(upgrades: UpgradeRouter, options: DirectLineStreamOptions): DirectLineStream {
   const { tokens, conversations } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME });
   const open = new Set<WebSocket>();
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  upgrades.route(MOUNT_PATH, (req, socket, head, url) => {
+    const refuse = (status: number) => refuseUpgrade(socket, status);
     const match = STREAM_PATH.exec(url.pathname);
-    if (!match) return;
-    const refuse = (status: number, reason: string) =>
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${reason.length}\r\n\r\n${reason}`);
+    if (!match) return refuse(404);
     const ticket = tokens.check(url.searchParams.get('t') ?? '', 'stream');
-    const conversationId = decodeURIComponent(match[1]!);
-    if (!ticket.ok) return refuse(403, 'Forbidden');
-    if (ticket.claims.conversationId !== conversationId) return refuse(403, 'Forbidden');
+    if (!ticket.ok) return refuse(403);
+    if (ticket.claims.conversationId !== decodedSegment(match[1]!)) return refuse(403);
+    const conversationId = ticket.claims.conversationId;
     const watermark = parseWatermark(url.searchParams.get('watermark') ?? undefined);
-    if (watermark === null) return refuse(400, 'Bad Request');
+    if (watermark === null) return refuse(400);
     const conversation = conversations.get(conversationId);
-    if (!conversation) return refuse(404, 'Not Found');
+    if (!conversation) return refuse(404);
     wss.handleUpgrade(req, socket, head, (ws) => {
       open.add(ws);
       conversation.touch();
@@ -88,4 +86,13 @@ export function attachDirectLineStream(server: Server, options: DirectLineStream
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** undefined for a broken %-escape, which names no conversation. */
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
