@@ -38,7 +38,8 @@ const envSchema = z.object({
   PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   TRUST_PROXY: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).default('false')),
   DIRECT_LINE_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
-  DIRECT_LINE_TOKEN_MINUTES: integer(30, 2, 24 * 60),
+  // Web Chat refreshes its token every 15 minutes whatever the lifetime, so less would cut it off.
+  DIRECT_LINE_TOKEN_MINUTES: integer(30, 20, 24 * 60),
   DIRECT_LINE_BUFFER_ACTIVITIES: integer(50, 5, 1000),
   DIRECT_LINE_BUFFER_MINUTES: integer(10, 1, 24 * 60),
   DIRECT_LINE_IDLE_MINUTES: integer(30, 1, 24 * 60),

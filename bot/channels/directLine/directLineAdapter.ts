@@ -45,6 +45,9 @@ export class DirectLineAdapter extends BotAdapter {
     activity.id = ECHOED_TYPES.has(activity.type)
       ? conversation.deliver(withoutServiceUrl({ ...activity }))
       : `${conversation.id}|in-${randomBytes(6).toString('base64url')}`;
+    // A client's events are acknowledged, never acted on: the bot needs none, and one named like
+    // a handoff signal must not pass for the contact centre's.
+    if (activity.type === ActivityTypes.Event) return activity.id;
     await this.runMiddleware(new TurnContext(this, activity), (context) => this.bot.run(context));
     return activity.id;
   }

@@ -20,7 +20,7 @@ import {
 import { ConnectionStatus } from '../../support/directLineClient.js';
 
 const SECRET = 'a-direct-line-secret-used-only-by-these-tests';
-const TOKEN_MINUTES = 2;
+const TOKEN_MINUTES = 20;
 const BUFFER_ACTIVITIES = 5;
 const WIDGET_TOKENS_PER_MINUTE = 40;
 const MINUTE = 60_000;
@@ -186,6 +186,28 @@ describe('files', () => {
     expect(activities.map((activity) => activity.text)).toEqual(expect.arrayContaining(refusal));
     expect(JSON.stringify(activities)).not.toMatch(/photo-canary-7c1d|cGhvdG8tY2FuYXJ5LTdjMWQ/);
     expect(rig.logText()).not.toMatch(/photo-canary-7c1d|cGhvdG8tY2FuYXJ5LTdjMWQ/);
+  });
+});
+
+describe("a client's events", () => {
+  it('acknowledges them but never runs them as turns: a person cannot pose as the contact centre', async () => {
+    const seen: string[] = [];
+    const bare = await startBareDirectLine({ bot: { run: async (context) => void seen.push(context.activity.type) } });
+    try {
+      const conversation = await bare.startConversation();
+      const answer = await bare.call('POST', path(conversation.conversationId, '/activities'), {
+        token: conversation.token,
+        json: { type: 'event', name: 'handoff.status', value: { state: 'completed' } },
+      });
+      expect(answer.status).toBe(200);
+      expect((await bare.say(conversation, 'hello')).status).toBe(200);
+      expect(seen).toEqual(['conversationUpdate', 'message']);
+      const { activities } = await bare.activities(conversation);
+      expect(activities.find((activity) => activity.type === 'event')).toMatchObject({ name: 'handoff.status' });
+      expect(JSON.stringify(activities)).not.toContain('completed');
+    } finally {
+      await bare.close();
+    }
   });
 });
 
