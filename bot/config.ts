@@ -55,6 +55,25 @@ const envSchema = z.object({
       }),
   ),
   QUICK_EXIT_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).default('https://www.bbc.co.uk/weather')),
+  // The messages never name the value: a token in an error report would be a leaked token.
+  TELEGRAM_BOT_TOKEN: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^\d{1,20}:[A-Za-z0-9_-]{10,200}$/, 'must be the token BotFather gives, such as 123456789:AAE…').optional(),
+  ),
+  TELEGRAM_WEBHOOK_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .url({ protocol: /^https$/, error: 'must be an https URL (Telegram only delivers to https)' })
+      .refine((value) => /^(\/[A-Za-z0-9._~-]+)+\/?$/.test(new URL(value).pathname), {
+        message: 'must have a plain path (letters, digits, "/", ".", "_", "~", "-"), such as https://chat.example.org/telegram/hook',
+      })
+      .optional(),
+  ),
+  TELEGRAM_WEBHOOK_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16 to 256 letters, digits, "_" or "-"').optional(),
+  ),
+  TELEGRAM_API_ROOT: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).default('https://api.telegram.org')),
 });
 
 export interface Config {
@@ -97,6 +116,14 @@ export interface Config {
     /** The neutral page that quick exit replaces the site with. */
     readonly quickExitUrl: string;
   };
+  readonly telegram: {
+    /** The bot's token from BotFather; undefined: the Telegram channel does not start. Never log it. */
+    readonly token: string | undefined;
+    /** The Bot API server: Telegram's, or a self-hosted one. */
+    readonly apiRoot: string;
+    /** Where Telegram delivers updates; undefined: long polling (no public URL needed). */
+    readonly webhook: { readonly url: string; readonly path: string; readonly secret: string } | undefined;
+  };
   readonly azure: {
     readonly appId: string | undefined;
     readonly appPassword: string | undefined;
@@ -121,6 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.MICROSOFT_APP_ID && !e.MICROSOFT_APP_PASSWORD && e.MICROSOFT_APP_TYPE !== 'UserAssignedMSI') {
     throw new ConfigError('Invalid settings:\n  MICROSOFT_APP_PASSWORD: required when MICROSOFT_APP_ID is set');
+  }
+  if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
+    throw new ConfigError('Invalid settings:\n  TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
   }
   return Object.freeze({
     port: e.PORT,
@@ -150,6 +180,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokensPerMinute: e.WIDGET_TOKENS_PER_MINUTE,
       allowedOrigins: Object.freeze(e.WIDGET_ALLOWED_ORIGINS.split(/\s+/).filter(Boolean)),
       quickExitUrl: e.QUICK_EXIT_URL,
+    }),
+    telegram: Object.freeze({
+      token: e.TELEGRAM_BOT_TOKEN,
+      apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+      webhook:
+        e.TELEGRAM_WEBHOOK_URL && e.TELEGRAM_WEBHOOK_SECRET
+          ? Object.freeze({
+              url: e.TELEGRAM_WEBHOOK_URL,
+              path: new URL(e.TELEGRAM_WEBHOOK_URL).pathname.replace(/\/+$/, ''),
+              secret: e.TELEGRAM_WEBHOOK_SECRET,
+            })
+          : undefined,
     }),
     azure: Object.freeze({
       appId: e.MICROSOFT_APP_ID,

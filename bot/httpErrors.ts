@@ -29,6 +29,7 @@ export const HTTP_ERRORS = {
   FILES_NOT_ACCEPTED: { status: 415, message: 'This chat does not accept files or images. Please describe things in words instead.' },
   TOO_MANY_TURNS: { status: 429, message: 'Too many messages are still being answered in this conversation. Wait for a reply and send again.' },
   RATE_LIMITED: { status: 429, message: 'Too many chats were started from here in a short time. Please wait a minute and try again.' },
+  TELEGRAM_SECRET_INVALID: { status: 401, message: 'The X-Telegram-Bot-Api-Secret-Token header is missing or wrong.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side. The error id helps staff find it.' },
 } as const;
 

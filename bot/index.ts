@@ -14,6 +14,7 @@ import { routeUpgrades } from './upgradeRouter.js';
 import { botFrameworkMessages, createBotFrameworkAdapter } from './channels/botFramework/botFrameworkChannel.js';
 import { createDirectLineChannel, type DirectLineChannel } from './channels/directLine/directLineChannel.js';
 import { widgetPages } from './channels/webChat/widgetPages.js';
+import { createTelegramChannel, type TelegramChannel } from './channels/telegram/telegramChannel.js';
 
 export interface RunningWaypoint {
   readonly url: string;
@@ -48,12 +49,17 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
     keepAliveMs: options.directLineKeepAliveMs,
   });
   const widget = await widgetPages({ quickExitUrl: config.widget.quickExitUrl, allowedOrigins: config.widget.allowedOrigins });
+  const { token: telegramToken } = config.telegram;
+  const telegram: TelegramChannel | undefined = telegramToken
+    ? createTelegramChannel({ token: telegramToken, settings: config.telegram, bot: runtime.bot, content: runtime.content, log })
+    : undefined;
   const app = createServer(
     {
       botFrameworkMessages: botFrameworkMessages(adapter, runtime.bot, log),
       console: counsellorConsole?.routes,
       directLine: directLine.routes,
       widget: [directLine.widgetToken, widget],
+      telegramWebhook: telegram?.webhook,
     },
     log,
     { trustProxy: config.trustProxy },
@@ -73,6 +79,8 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      // First: no new Telegram updates, and the ones taken in finish while storage is still open.
+      await telegram?.stop();
       const closed = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -83,6 +91,15 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
       await runtime.close();
       log.info({ event: 'server.stopped' });
     })());
+  if (telegram) {
+    // Once the server listens: in webhook mode Telegram starts delivering as soon as it is told where.
+    try {
+      await telegram.start();
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+  }
   return { url: `http://${host}:${port}`, port, runtime, directLine, stop };
 }
 

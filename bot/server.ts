@@ -8,6 +8,8 @@ import { newErrorId, type Logger } from './privacy/logger.js';
 
 /** Activities are small; anything bigger is a mistake or an attack. */
 const BODY_LIMIT = '64kb';
+/** A Telegram update can quote a whole earlier message (4096 characters) besides its own. */
+const TELEGRAM_BODY_LIMIT = '256kb';
 
 export interface ServerRoutes {
   /** `POST /api/messages`: the Bot Framework endpoint. */
@@ -18,6 +20,8 @@ export interface ServerRoutes {
   readonly directLine?: express.Router;
   /** `/`: the demo page, the embeddable widget and its chat panel. */
   readonly widget?: readonly express.Router[];
+  /** `POST <path>`: Telegram's webhook, when the Telegram channel runs in webhook mode. */
+  readonly telegramWebhook?: { readonly path: string; readonly handler: RequestHandler };
 }
 
 export interface ServerOptions {
@@ -39,6 +43,11 @@ export function createServer(routes: ServerRoutes, log: Logger, { trustProxy = f
   app.all('/api/messages', (_req, res) => sendError(res, 'METHOD_NOT_ALLOWED'));
   if (routes.console) app.use('/console', routes.console);
   if (routes.directLine) app.use('/v3/directline', routes.directLine);
+  if (routes.telegramWebhook) {
+    const { path, handler } = routes.telegramWebhook;
+    app.post(path, express.json({ limit: TELEGRAM_BODY_LIMIT }), handler);
+    app.all(path, (_req, res) => sendError(res, 'METHOD_NOT_ALLOWED'));
+  }
   for (const router of routes.widget ?? []) app.use(router);
 
   app.use((_req, res) => sendError(res, 'NOT_FOUND'));

@@ -26,6 +26,7 @@ import type { HandoverEvent } from './handover/handoverService.js';
 import { commandIn } from './language/commands.js';
 import type { Helplines } from './content/helplines.js';
 import { isButtonLabel } from './content/buttonLabels.js';
+import { DATA_ERASED_EVENT } from './channels/channelEvents.js';
 import { RootDialog } from '../dialogs/rootDialog.js';
 import { ROOT_DIALOG } from '../dialogs/dialogIds.js';
 import { setTurnServices } from '../dialogs/turnServices.js';
@@ -207,6 +208,8 @@ export class WaypointBot extends ActivityHandler {
         await this.conversationState.delete(context);
         context.turnState.set(ERASED, true);
         this.options.log.info({ event: 'data.erased' });
+        // The channel may hold a copy of the chat on the person's device; it deletes what it can.
+        await context.sendActivity({ type: ActivityTypes.Event, name: DATA_ERASED_EVENT });
       },
     });
     const dc = await this.dialogs.createContext(context);

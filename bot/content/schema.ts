@@ -300,6 +300,23 @@ export const messagesSchema = z.strictObject({
     safeNowReply: textSchema,
   }),
   media: z.strictObject({ refused: textSchema }),
+  /** Words only the Telegram channel uses. */
+  telegram: z.strictObject({
+    /**
+     * Shown in Telegram's command menu (/start, /menu…) on the person's screen, where others may
+     * see it: keep them neutral.
+     */
+    commands: z.strictObject({ start: label, menu: label, help: label, human: label, forget: label, exit: label }),
+    /** Said when someone edits a message they sent: the bot only reads new messages. */
+    editedMessage: textSchema,
+    /** After "delete my data": which messages of the chat were deleted, and what could not be. */
+    forget: z.strictObject({
+      deleted: textSchema,
+      /** Nothing recent was known to delete (e.g. after a restart: the list lives in memory only). */
+      nothingDeleted: textSchema,
+      limits: textSchema,
+    }),
+  }),
   error: z.strictObject({ somethingWentWrong: textSchema }),
   commands: z.strictObject({
     menu: commandWords,
