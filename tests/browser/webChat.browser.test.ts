@@ -14,11 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Frame, type FrameLocator, type Page } from 'playwright-core';
 import { parse } from 'yaml';
-import { loadConfig } from '../../bot/config.js';
 import { startWaypoint, type RunningWaypoint } from '../../bot/index.js';
 import { REPO_ROOT } from '../support/botHarness.js';
 import { captureLog } from '../support/capturedLog.js';
-import { ALWAYS_OPEN } from '../support/liveChatRig.js';
+import { testConfig } from '../support/testConfig.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveBrowser = existsSync(CHROMIUM);
@@ -205,13 +204,7 @@ describeInBrowser('the web chat widget in Chromium', () => {
     neutral = await startNeutralSite();
     exitUrl = `${neutral.origin}/weather`;
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'waypoint-webchat-'));
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      CONTENT_DIR: path.join(REPO_ROOT, 'resources/content'),
-      HANDOVER_FILE: ALWAYS_OPEN,
-      PRIVACY_GUARD: 'throw',
+    const config = testConfig(dataDir, {
       QUICK_EXIT_URL: exitUrl,
       WIDGET_ALLOWED_ORIGINS: neutral.hostOrigin,
       WIDGET_TOKENS_PER_MINUTE: '100',

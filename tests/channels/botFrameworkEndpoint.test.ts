@@ -2,23 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../bot/config.js';
+import { testConfig } from '../support/testConfig.js';
 import { captureLog } from '../support/capturedLog.js';
 import { startWaypoint, type RunningWaypoint } from '../../bot/index.js';
-import { REPO_ROOT } from '../support/botHarness.js';
 import { startFakeConnector, type FakeConnector } from '../support/fakeConnector.js';
 
 async function start(env: Record<string, string> = {}) {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'waypoint-http-'));
   const { log, text: logText } = captureLog();
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    CONTENT_DIR: path.join(REPO_ROOT, 'resources/content'),
-    PRIVACY_GUARD: 'throw',
-    ...env,
-  });
+  const config = testConfig(dataDir, env);
   const running = await startWaypoint(config, log);
   return { running, dataDir, logText };
 }

@@ -9,11 +9,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '../../bot/config.js';
+import { testConfig } from '../support/testConfig.js';
 import { startWaypoint, type RunningWaypoint } from '../../bot/index.js';
 import { captureLog } from '../support/capturedLog.js';
-import { ALWAYS_OPEN } from '../support/liveChatRig.js';
-import { REPO_ROOT } from '../support/botHarness.js';
 import { DirectLineClient } from '../support/directLineClient.js';
 
 const SECRET = 'a-direct-line-secret-for-the-canary-test-only';
@@ -43,13 +41,7 @@ describe('canaries typed through Direct Line', () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'waypoint-dl-canary-'));
     const captured = captureLog();
     logText = captured.text;
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      CONTENT_DIR: path.join(REPO_ROOT, 'resources/content'),
-      HANDOVER_FILE: ALWAYS_OPEN,
-      PRIVACY_GUARD: 'throw',
+    const config = testConfig(dataDir, {
       DIRECT_LINE_SECRET: SECRET,
     });
     running = await startWaypoint(config, captured.log);

@@ -13,17 +13,16 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import type { Activity } from 'botbuilder';
-import { loadConfig, type Config } from '../../bot/config.js';
+import type { Config } from '../../bot/config.js';
+import { testConfig } from './testConfig.js';
 import type { Messages } from '../../bot/content/schema.js';
 import { startWaypoint, type RunningWaypoint, type StartOptions } from '../../bot/index.js';
 import { createServer } from '../../bot/server.js';
 import { routeUpgrades } from '../../bot/upgradeRouter.js';
 import type { TurnRunner } from '../../bot/channels/turnRunner.js';
 import { createDirectLineChannel, type DirectLineChannel } from '../../bot/channels/directLine/directLineChannel.js';
-import { REPO_ROOT } from './botHarness.js';
 import { captureLog } from './capturedLog.js';
 import { DirectLineClient, type ClientOptions } from './directLineClient.js';
-import { ALWAYS_OPEN } from './liveChatRig.js';
 
 const WAIT_MS = 5000;
 
@@ -101,15 +100,7 @@ export async function startDirectLineRig(env: Record<string, string> = {}, optio
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'waypoint-dl-'));
   const clock = new TestClock();
   const { log, text: logText } = captureLog();
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    CONTENT_DIR: path.join(REPO_ROOT, 'resources/content'),
-    HANDOVER_FILE: ALWAYS_OPEN,
-    PRIVACY_GUARD: 'throw',
-    ...env,
-  });
+  const config = testConfig(dataDir, env);
   const running = await startWaypoint(config, log, { now: clock.now, ...options });
   const server = serverHelpers(running.url, running.port, clock, running.directLine, logText, async () => {
     await running.stop();

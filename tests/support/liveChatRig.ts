@@ -8,16 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import type { Activity } from 'botbuilder';
-import { loadConfig } from '../../bot/config.js';
+import { ALWAYS_OPEN, testConfig } from './testConfig.js';
 import { captureLog } from './capturedLog.js';
 import { startWaypoint, type RunningWaypoint, type StartOptions } from '../../bot/index.js';
 import { openStaffAccounts, type StaffRole } from '../../bot/handover/staffAccounts.js';
 import type { ConsoleFrame } from '../../bot/handover/consoleFrames.js';
-import { REPO_ROOT } from './botHarness.js';
 import { startFakeConnector, type FakeConnector } from './fakeConnector.js';
 
 export const PASSWORD = 'a long enough password';
-export const ALWAYS_OPEN = path.join(REPO_ROOT, 'tests/fixtures/handover/always-open.yaml');
+export { ALWAYS_OPEN };
 const WAIT_MS = 5000;
 
 export interface Rig {
@@ -41,15 +40,7 @@ export async function startRig(
   const accounts = openStaffAccounts(dataDir, { scryptCost: 2 ** 10 });
   for (const member of staff) await accounts.add(member.name, PASSWORD, member.role);
   const { log, text: logText } = captureLog();
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    CONTENT_DIR: path.join(REPO_ROOT, 'resources/content'),
-    HANDOVER_FILE: ALWAYS_OPEN,
-    PRIVACY_GUARD: 'throw',
-    ...env,
-  });
+  const config = testConfig(dataDir, env);
   const connector = await startFakeConnector();
   const running = await startWaypoint(config, log, options);
   const counsellors: Counsellor[] = [];

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { parse } from 'yaml';
-import { loadConfig } from '../../bot/config.js';
+import { testConfig } from '../support/testConfig.js';
 import { ContentError } from '../../bot/content/contentError.js';
 import { startWaypoint, type RunningWaypoint } from '../../bot/index.js';
 import { widgetPages } from '../../bot/channels/webChat/widgetPages.js';
@@ -80,12 +80,7 @@ describe('the widget pages of a running Waypoint', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'waypoint-widget-'));
-    const config = loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      CONTENT_DIR: path.join(REPO_ROOT, 'resources/content'),
-      PRIVACY_GUARD: 'throw',
+    const config = testConfig(dataDir, {
       WIDGET_ALLOWED_ORIGINS: 'https://help.example.org https://partner.example.net:8443',
       QUICK_EXIT_URL,
     });
