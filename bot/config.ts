@@ -50,8 +50,8 @@ const envSchema = z.object({
       .string()
       .default('*')
       // These go into a Content-Security-Policy header: only plain origins, or *.
-      .refine((value) => value.split(/\s+/).filter(Boolean).every((origin) => origin === '*' || /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin)), {
-        message: 'must be * or space-separated origins such as https://help.example.org',
+      .refine((value) => value.split(/\s+/).filter(Boolean).every((origin) => origin === '*' || /^https?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?$/.test(origin)), {
+        message: 'must be * or space-separated origins such as https://help.example.org or https://*.example.org',
       }),
   ),
   QUICK_EXIT_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).default('https://www.bbc.co.uk/weather')),

@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -194,6 +195,7 @@ describeInBrowser('the web chat widget in Chromium', () => {
   let dataDir: string;
   let words: Words;
   let exitUrl: string;
+  let logText: () => string;
 
   beforeAll(async () => {
     words = await readWords();
@@ -209,7 +211,9 @@ describeInBrowser('the web chat widget in Chromium', () => {
       WIDGET_ALLOWED_ORIGINS: neutral.hostOrigin,
       WIDGET_TOKENS_PER_MINUTE: '100',
     });
-    running = await startWaypoint(config, captureLog().log);
+    const captured = captureLog();
+    logText = captured.text;
+    running = await startWaypoint(config, captured.log);
     neutral.setWidgetUrl(`${running.url}/widget.js`);
   });
   afterAll(async () => {
@@ -247,7 +251,8 @@ describeInBrowser('the web chat widget in Chromium', () => {
     await suggested(chat, words.countAnswer).click({ timeout: WAIT_MS });
     await chat.getByText(words.reflectPrompt).first().waitFor({ timeout: WAIT_MS });
     const sendBox = chat.getByRole('textbox', { name: 'Message input box' });
-    await sendBox.fill('Company in the evenings, mostly, and someone who listens.');
+    const canary = `canary ${randomBytes(6).toString('hex')}`;
+    await sendBox.fill(`Company in the evenings, mostly, and someone who listens. ${canary}`);
     await sendBox.press('Enter');
     const acknowledged = new RegExp(words.acknowledgements.map((text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
     await chat.getByText(acknowledged).first().waitFor({ timeout: WAIT_MS });
@@ -261,6 +266,12 @@ describeInBrowser('the web chat widget in Chromium', () => {
     expect(visit.policyViolations).toEqual([]);
     expect(await visit.storedInBrowser()).toEqual({ cookies: 0, storage: [[0, 0], [0, 0]] });
     await visit.close();
+
+    // What was typed in the widget is in no stored file and no log line.
+    const files = (await readdir(dataDir, { withFileTypes: true, recursive: true })).filter((entry) => entry.isFile());
+    expect(files.length).toBeGreaterThan(1);
+    for (const file of files) expect(await readFile(path.join(file.parentPath, file.name), 'utf8')).not.toContain(canary);
+    expect(logText()).not.toContain(canary);
   }, 30_000);
 
   it('leaves by the quick exit button: the chat ends, and Back does not return to the page with the chat', async () => {

@@ -6,6 +6,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ActivityTypes } from 'botbuilder';
 import { sendError } from '../../httpErrors.js';
+import { plainHost } from '../../plainHost.js';
 import { newErrorId, type Logger } from '../../privacy/logger.js';
 import type { DirectLineAdapter } from './directLineAdapter.js';
 import { identifyCaller, mayUse, type Caller } from './directLineAuth.js';
@@ -160,7 +161,7 @@ export function directLineRoutes(options: DirectLineRouteOptions): express.Route
 
   /** The stream URL a client connects to now; it carries a short-lived ticket for this conversation. */
   function streamUrl(req: Request, conversation: DirectLineConversation, watermark: number | undefined): string {
-    const base = (options.publicUrl ?? `${req.protocol}://${requestHost(req)}`).replace(/^http/, 'ws');
+    const base = (options.publicUrl ?? `${req.protocol}://${plainHost(req.get('host'))}`).replace(/^http/, 'ws');
     const { token: ticket } = tokens.issue(
       { conversationId: conversation.id, userId: conversation.userId },
       'stream',
@@ -193,11 +194,6 @@ export function parseWatermark(value: unknown): number | undefined | null {
   return Number(value);
 }
 
-/** A Host header is the client's to choose; only a plain host[:port] may go into a URL we hand out. */
-function requestHost(req: Request): string {
-  const host = req.get('host') ?? '';
-  return /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? host : 'localhost';
-}
 
 /**
  * Direct Line clients on other sites call us from their pages. Authorisation is a bearer token,

@@ -3,6 +3,7 @@
  * talk only to it, so nothing a person does in the chat reaches a third party, and a message can
  * never run as script. Only the chat page may be framed, and only by the configured sites.
  */
+import { plainHost } from '../../plainHost.js';
 
 export class WidgetOptionsError extends Error {
   override readonly name = 'WidgetOptionsError';
@@ -12,8 +13,6 @@ export class WidgetOptionsError extends Error {
 /** `https://example.org`, `http://localhost:8080`, `https://*.example.org`; no path, no quotes, no spaces. */
 const FRAME_ANCESTOR = /^https?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?$/;
 
-/** A Host header is the client's to choose; only a plain host[:port] may go into a policy. */
-const PLAIN_HOST = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/;
 
 /**
  * Checks the configured origins once, at start-up, because each becomes part of a header: a
@@ -43,7 +42,7 @@ const EMPTY_STYLE_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
  * no 'unsafe-inline' either.
  */
 export function chatPagePolicy(hostHeader: string | undefined, nonce: string, ancestors: string): string {
-  const host = PLAIN_HOST.test(hostHeader ?? '') ? (hostHeader as string) : 'localhost';
+  const host = plainHost(hostHeader);
   return [
     "default-src 'none'",
     "script-src 'self'",

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler } from 'express';
 import type { ConsoleSessions } from './consoleSessions.js';
 import { consoleAuthRoutes } from './consoleAuthRoutes.js';
+import { plainHost } from '../../plainHost.js';
 
 const ASSETS = fileURLToPath(new URL('../../../resources/web/console/', import.meta.url));
 const FILES: Readonly<Record<string, string>> = {
@@ -29,8 +30,7 @@ export function consolePages(sessions: ConsoleSessions): express.Router {
 }
 
 const consolePolicy: RequestHandler = (req, res, next) => {
-  // A Host header is the client's to choose; only a plain host[:port] may go into the policy.
-  const host = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(req.get('host') ?? '') ? (req.get('host') as string) : 'localhost';
+  const host = plainHost(req.get('host'));
   res.set({
     'Content-Security-Policy': [
       "default-src 'none'",
