@@ -13,6 +13,7 @@ import type { HandoverEvent, HandoverMode, HandoverService, HandoverStatus } fro
 import { createPersonLink, type CounsellorTextFormat, type PersonEventRunner } from './personLink.js';
 import type { RiskAssessment } from '../risk/riskScreen.js';
 import type { AggregateCounts } from '../metrics/aggregateCounts.js';
+import { rating as ratingEvent } from '../metrics/countedEvents.js';
 import type { Logger } from '../privacy/logger.js';
 
 /** An external hand-off nobody closed is forgotten after this long, so the bot cannot stay silent forever. */
@@ -64,7 +65,7 @@ export class Handover {
       leaveQueue: () => desk.leaveQueue(personKey),
       rate: async (rating: number) => {
         if (!RATINGS.includes(rating)) return;
-        await counts.increment(`handover.rating.${rating}`, { channel: channelId, locale: locale ?? '' });
+        await counts.increment(ratingEvent(rating), { channel: channelId, locale: locale ?? '' });
       },
     };
   }

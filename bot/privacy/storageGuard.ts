@@ -24,6 +24,7 @@ export function guardStorage(inner: WaypointStorage, options: StorageGuardOption
     read: (keys) => inner.read(keys),
     delete: (keys) => inner.delete(keys),
     deleteIdleSince: (cutoff) => inner.deleteIdleSince(cutoff),
+    ping: () => inner.ping(),
     close: () => inner.close(),
 
     async write(changes: StoreItems): Promise<void> {

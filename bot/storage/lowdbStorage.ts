@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, opendir, stat, unlink } from 'node:fs/promises';
+import { access, constants, mkdir, opendir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StoreItem, StoreItems } from 'botbuilder';
 import { Low } from 'lowdb';
@@ -216,7 +216,12 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
     return closing;
   }
 
-  return { read, write, delete: deleteKeys, deleteIdleSince, close };
+  async function ping(): Promise<void> {
+    assertOpen();
+    await access(stateDir, constants.R_OK | constants.W_OK);
+  }
+
+  return { read, write, delete: deleteKeys, deleteIdleSince, ping, close };
 }
 
 /** Reads one file; anything unreadable as a record of `expectedKey` counts as absent. */

@@ -7,6 +7,8 @@ import type { Storage } from 'botbuilder';
 export interface WaypointStorage extends Storage {
   /** Deletes every item last written before `cutoff`; resolves to how many were deleted. */
   deleteIdleSince(cutoff: Date): Promise<number>;
+  /** Resolves when the backend can be read and written now (for readiness checks); rejects otherwise. */
+  ping(): Promise<void>;
   /** Waits for writes in flight, then releases files or connections. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-/** botbuilder's MemoryStorage with the two extra methods WaypointStorage needs, for tests. */
+/** botbuilder's MemoryStorage with the extra methods WaypointStorage needs, for tests. */
 import { MemoryStorage } from 'botbuilder';
 import type { WaypointStorage } from '../../bot/storage/waypointStorage.js';
 
@@ -10,6 +10,7 @@ export function memoryWaypointStorage(): WaypointStorage & { memory: MemoryStora
     write: (changes) => memory.write(changes),
     delete: (keys) => memory.delete(keys),
     deleteIdleSince: async () => 0,
+    ping: async () => undefined,
     close: async () => undefined,
   };
 }

@@ -29,6 +29,7 @@ function mapStorage(items: Record<string, Date>): WaypointStorage & { keys(): st
       }
       return deleted;
     },
+    ping: async () => undefined,
     close: async () => undefined,
   };
 }
