@@ -115,46 +115,8 @@ describe('lowdb storage on disk', () => {
     await clocked.close();
   });
 
+  // Files that exist but cannot be read as a record: tests/storage/corruptFile.test.ts.
   describe('broken files', () => {
-    it('reads a corrupt file as missing and lets a write replace it', async () => {
-      await storage.write({ 'telegram/users/a': { n: 1 } });
-      const file = await onlyDataFile(dir);
-      await writeFile(file, '{"key": "telegram/users/a", "eTag": "1", "val');
-
-      await expect(storage.read(['telegram/users/a'])).resolves.toEqual({});
-
-      await storage.write({ 'telegram/users/a': { n: 2, eTag: 'whatever-the-caller-last-saw' } });
-      await expect(storage.read(['telegram/users/a'])).resolves.toEqual({
-        'telegram/users/a': { n: 2, eTag: expect.any(String) },
-      });
-    });
-
-    it('reads a file with the wrong shape as missing', async () => {
-      await storage.write({ 'telegram/users/a': { n: 1 } });
-      await writeFile(await onlyDataFile(dir), '[1, 2, 3]');
-
-      await expect(storage.read(['telegram/users/a'])).resolves.toEqual({});
-    });
-
-    it('does not serve a file that belongs to another key', async () => {
-      await storage.write({ 'telegram/users/a': { owner: 'a' } });
-      const fileOfA = await onlyDataFile(dir);
-      await storage.write({ 'telegram/users/b': { owner: 'b' } });
-      const fileOfB = (await listFiles(dir)).map((file) => join(dir, file)).find((file) => file !== fileOfA)!;
-      await writeFile(fileOfB, await readFile(fileOfA));
-
-      await expect(storage.read(['telegram/users/b'])).resolves.toEqual({});
-    });
-
-    it('lets retention remove a corrupt file once it is old enough', async () => {
-      await storage.write({ 'telegram/users/a': { n: 1 } });
-      await writeFile(await onlyDataFile(dir), 'not json at all');
-
-      await expect(storage.deleteIdleSince(new Date(Date.now() - 60_000))).resolves.toBe(0);
-      await expect(storage.deleteIdleSince(new Date(Date.now() + 60_000))).resolves.toBe(1);
-      expect(await listFiles(dir)).toEqual([]);
-    });
-
     it('ignores a leftover temp file on read and removes it during retention', async () => {
       await storage.write({ 'telegram/users/a': { n: 1 } });
       const file = await onlyDataFile(dir);
