@@ -74,6 +74,19 @@ const envSchema = z.object({
     z.string().regex(/^[A-Za-z0-9_-]{16,256}$/, 'must be 16 to 256 letters, digits, "_" or "-"').optional(),
   ),
   TELEGRAM_API_ROOT: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).default('https://api.telegram.org')),
+  METRICS_TOKEN: z.preprocess(emptyAsUndefined, z.string().regex(/^[\x21-\x7e]{16,256}$/, 'must be 16 to 256 printable characters without spaces').optional()),
+  // The URL can carry a password: messages never quote it.
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379' })
+      .refine((value) => !URL.canParse(value) || new URL(value).hostname !== '', { message: 'must name a host, such as redis://127.0.0.1:6379' })
+      .optional(),
+  ),
+  REDIS_KEY_PREFIX: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 letters, digits, ":", "_", "." or "-"').default('waypoint:'),
+  ),
 });
 
 export interface Config {
@@ -124,6 +137,15 @@ export interface Config {
     /** Where Telegram delivers updates; undefined: long polling (no public URL needed). */
     readonly webhook: { readonly url: string; readonly path: string; readonly secret: string } | undefined;
   };
+  /** Shared state for several instances; undefined: the embedded lowdb store in dataDir. */
+  readonly redis: {
+    /** Never log it: it can hold a password. */
+    readonly url: string | undefined;
+    /** Put before every Redis key, so several deployments can share one Redis. */
+    readonly keyPrefix: string;
+  };
+  /** Bearer token GET /metrics requires; undefined: metrics are served to loopback peers only. Never log it. */
+  readonly metricsToken: string | undefined;
   readonly azure: {
     readonly appId: string | undefined;
     readonly appPassword: string | undefined;
@@ -148,6 +170,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.MICROSOFT_APP_ID && !e.MICROSOFT_APP_PASSWORD && e.MICROSOFT_APP_TYPE !== 'UserAssignedMSI') {
     throw new ConfigError('Invalid settings:\n  MICROSOFT_APP_PASSWORD: required when MICROSOFT_APP_ID is set');
+  }
+  if (e.REDIS_URL && !e.PSEUDONYM_SECRET) {
+    // Each instance would otherwise generate its own secret and not know anyone another one saw.
+    throw new ConfigError('Invalid settings:\n  PSEUDONYM_SECRET: required when REDIS_URL is set (every instance must use the same one)');
   }
   if (e.TELEGRAM_WEBHOOK_URL && !e.TELEGRAM_WEBHOOK_SECRET) {
     throw new ConfigError('Invalid settings:\n  TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set');
@@ -193,6 +219,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             })
           : undefined,
     }),
+    redis: Object.freeze({ url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX }),
+    metricsToken: e.METRICS_TOKEN,
     azure: Object.freeze({
       appId: e.MICROSOFT_APP_ID,
       appPassword: e.MICROSOFT_APP_PASSWORD,

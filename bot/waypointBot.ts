@@ -27,6 +27,11 @@ import { commandIn } from './language/commands.js';
 import type { Helplines } from './content/helplines.js';
 import { isButtonLabel } from './content/buttonLabels.js';
 import { DATA_ERASED_EVENT } from './channels/channelEvents.js';
+import { isStorageUnavailable } from './storage/storageError.js';
+import { replyDuringStorageOutage } from './storageOutageReply.js';
+import type { AggregateCounts, CountDimensions } from './metrics/aggregateCounts.js';
+import { COUNTED, escalation } from './metrics/countedEvents.js';
+import type { TurnReport } from './metrics/operationsMetrics.js';
 import { RootDialog } from '../dialogs/rootDialog.js';
 import { ROOT_DIALOG } from '../dialogs/dialogIds.js';
 import { setTurnServices } from '../dialogs/turnServices.js';
@@ -41,13 +46,19 @@ export interface WaypointBotOptions {
   readonly risk: RiskScreen;
   readonly helplines: Helplines;
   readonly handover: Handover;
+  /** Daily counts without ids or words (bot/metrics/). */
+  readonly counts: AggregateCounts;
   readonly log: Logger;
+  /** Told of every finished turn (typing excluded), for the operations metrics. */
+  readonly onTurnEnded?: (turn: TurnReport) => void;
 }
 
 export class WaypointBot extends ActivityHandler {
   private readonly conversationState: BotState;
   private readonly userState: BotState;
   private readonly dialogState: StatePropertyAccessor<DialogState>;
+  /** Set on a conversation's first turn, so it is counted as started once. */
+  private readonly counted: StatePropertyAccessor<boolean>;
   private readonly dialogs: DialogSet;
   private readonly turnsInFlight = new Map<string, Promise<void>>();
 
@@ -62,6 +73,7 @@ export class WaypointBot extends ActivityHandler {
       pseudonymize('user', context.activity.channelId, context.activity.from.id),
     );
     this.dialogState = this.conversationState.createProperty<DialogState>('dialogState');
+    this.counted = this.conversationState.createProperty<boolean>('counted');
     const profiles = this.userState.createProperty<Profile>('profile');
     this.dialogs = new DialogSet(this.dialogState).add(new RootDialog(profiles));
 
@@ -94,6 +106,8 @@ export class WaypointBot extends ActivityHandler {
     if (context.activity.type === ActivityTypes.Typing) return this.typingTurn(context);
     const freeText = takeFreeText(context.activity);
     context.turnState.set(FREE_TEXT, freeText);
+    const arrived = performance.now();
+    let failed = false;
     await this.oneAtATime(context, () =>
       runInTurnScope(freeText, async () => {
         const started = performance.now();
@@ -111,10 +125,18 @@ export class WaypointBot extends ActivityHandler {
             durationMs: Math.round(performance.now() - started),
           });
         } catch (error) {
-          await this.recoverFromError(context, error);
+          failed = true;
+          if (isStorageUnavailable(error)) await this.storageOutageTurn(context);
+          else await this.recoverFromError(context, error);
         }
       }),
     );
+    this.options.onTurnEnded?.({
+      channelId: context.activity.channelId,
+      conversationKey: this.personKey(context),
+      durationMs: performance.now() - arrived,
+      failed,
+    });
   }
 
   /**
@@ -151,7 +173,10 @@ export class WaypointBot extends ActivityHandler {
       if (!freeText) return this.runDialogs(context, undefined, NO_RISK, { repromptOnly: true });
     }
     const risk = freeText && !isButtonLabel(content, freeText.reveal()) ? this.options.risk.screen(freeText.reveal(), context.activity.locale) : NO_RISK;
-    if (risk.escalate) this.options.log.info({ event: 'risk.escalate', category: risk.category, level: risk.level });
+    if (risk.escalate) {
+      this.options.log.info({ event: 'risk.escalate', category: risk.category, level: risk.level });
+      this.count(context, escalation(risk.category, risk.level));
+    }
     if (freeText && (await this.liveChatTurn(context, content, freeText, risk))) return;
     await this.runDialogs(context, freeText, risk);
   }
@@ -163,11 +188,12 @@ export class WaypointBot extends ActivityHandler {
   private async liveChatTurn(context: TurnContext, content: Content, freeText: FreeText, risk: RiskAssessment): Promise<boolean> {
     const { handover } = this.options;
     const personKey = this.personKey(context);
-    if (!handover.isLive(personKey)) return false;
+    if (!(await handover.isLive(personKey))) return false;
     const command = commandIn(content, freeText.reveal());
     const leaving = command === 'endChat' || command === 'stop' || command === 'deleteData' ? command : undefined;
     if (!leaving) {
-      handover.relay(personKey, freeText.reveal(), risk);
+      // The words are only held for the moment it takes to pass them on, never kept to retry.
+      if ((await handover.relay(personKey, freeText.reveal(), risk)) === 'interrupted') await say(context, content.messages.handover.relayInterrupted);
       return true;
     }
     await handover.endByPerson(context, personKey);
@@ -190,6 +216,11 @@ export class WaypointBot extends ActivityHandler {
     { onlyIfIdle = false, repromptOnly = false, event }: { onlyIfIdle?: boolean; repromptOnly?: boolean; event?: HandoverEvent } = {},
   ): Promise<void> {
     const content = this.contentFor(context);
+    // News from the desk arrives in a conversation that already started; only the person starts one.
+    if (!event && !(await this.counted.get(context, false))) {
+      await this.counted.set(context, true);
+      this.count(context, COUNTED.conversationStarted);
+    }
     setTurnServices(context, {
       content,
       freeText,
@@ -208,9 +239,11 @@ export class WaypointBot extends ActivityHandler {
         await this.conversationState.delete(context);
         context.turnState.set(ERASED, true);
         this.options.log.info({ event: 'data.erased' });
+        this.count(context, COUNTED.dataDeleted);
         // The channel may hold a copy of the chat on the person's device; it deletes what it can.
         await context.sendActivity({ type: ActivityTypes.Event, name: DATA_ERASED_EVENT });
       },
+      count: (name) => this.count(context, name),
     });
     const dc = await this.dialogs.createContext(context);
     if (onlyIfIdle && dc.activeDialog) return;
@@ -234,6 +267,12 @@ export class WaypointBot extends ActivityHandler {
     await this.run(context);
   }
 
+  /** Never waits: the counts are tallied in memory and written later (bot/metrics/aggregateCounts.ts). */
+  private count(context: TurnContext, event: string): void {
+    const where: CountDimensions = { channel: context.activity.channelId, locale: context.activity.locale };
+    this.options.counts.increment(event, where);
+  }
+
   /** The conversation's pseudonym: how the desk knows a person without holding their channel id. */
   private personKey(context: TurnContext): string {
     return this.options.pseudonymize('conversation', context.activity.channelId, context.activity.conversation.id);
@@ -243,6 +282,19 @@ export class WaypointBot extends ActivityHandler {
     return this.options.content.forLocale(context.activity.locale);
   }
 
+  /**
+   * The store is out of reach (Redis down): the state is not broken, so nothing is reset. The
+   * connection retries by itself; the person hears what does not work and where to find help.
+   */
+  private async storageOutageTurn(context: TurnContext): Promise<void> {
+    this.options.log.warn({ event: 'turn.storageUnavailable', answered: context.responded });
+    try {
+      await replyDuringStorageOutage(context, this.contentFor(context), this.options.helplines);
+    } catch (error) {
+      this.options.log.error({ event: 'turn.recoveryFailed', errorId: newErrorId(), err: error });
+    }
+  }
+
   /** The person gets a calm message; the log gets an error id and no words of theirs. */
   private async recoverFromError(context: TurnContext, error: unknown): Promise<void> {
     const errorId = newErrorId();
@@ -250,9 +302,14 @@ export class WaypointBot extends ActivityHandler {
     try {
       // A broken dialog stack must not trap the person: start the conversation afresh next time.
       await this.conversationState.delete(context);
-      await say(context, this.contentFor(context).messages.error.somethingWentWrong);
     } catch (secondError) {
       this.options.log.error({ event: 'turn.recoveryFailed', errorId, err: secondError });
+    }
+    // Said even when the state could not be cleared (storage down): silence is the worst answer.
+    try {
+      await say(context, this.contentFor(context).messages.error.somethingWentWrong);
+    } catch (thirdError) {
+      this.options.log.error({ event: 'turn.recoveryFailed', errorId, err: thirdError });
     }
   }
 }

@@ -27,4 +27,39 @@ describe('settings', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
+
+  describe('Redis', () => {
+    const SECRET = 'a-pseudonym-secret-shared-by-every-instance';
+
+    it('uses lowdb when REDIS_URL is not set, and Redis with the default key prefix when it is', () => {
+      expect(loadConfig({}).redis).toEqual({ url: undefined, keyPrefix: 'waypoint:' });
+      expect(loadConfig({ REDIS_URL: 'rediss://:pw@redis.internal:6380/2', PSEUDONYM_SECRET: SECRET }).redis).toEqual({
+        url: 'rediss://:pw@redis.internal:6380/2',
+        keyPrefix: 'waypoint:',
+      });
+    });
+
+    it('needs PSEUDONYM_SECRET with REDIS_URL, since every instance must find the same people', () => {
+      expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/PSEUDONYM_SECRET: required when REDIS_URL is set/);
+    });
+
+    it.each([['http://127.0.0.1:6379'], ['redis:/no-host'], ['not a url'], ['ftp://user:hunter2@host']])('refuses REDIS_URL=%s without quoting it', (url) => {
+      const error = (() => {
+        try {
+          loadConfig({ REDIS_URL: url, PSEUDONYM_SECRET: SECRET });
+        } catch (err) {
+          return err as Error;
+        }
+        throw new Error('accepted');
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toContain('REDIS_URL');
+      expect(error.message).not.toContain(url);
+      expect(error.message).not.toContain('hunter2');
+    });
+
+    it('refuses a key prefix with spaces or wildcards', () => {
+      expect(() => loadConfig({ REDIS_KEY_PREFIX: 'way point*' })).toThrow('REDIS_KEY_PREFIX');
+    });
+  });
 });

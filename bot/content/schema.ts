@@ -234,6 +234,10 @@ export const messagesSchema = z.strictObject({
     timedOut: textSchema,
     outOfHours: textSchema,
     nobodyOnline: textSchema,
+    /** Live chat cannot be reached right now (an outage between servers); other routes follow. */
+    unavailable: textSchema,
+    /** In a live chat, the person's message could not be passed on (the same outage). */
+    relayInterrupted: textSchema,
     handedOff: textSchema,
     handoffFailed: textSchema,
   }),
@@ -318,6 +322,13 @@ export const messagesSchema = z.strictObject({
     }),
   }),
   error: z.strictObject({ somethingWentWrong: textSchema }),
+  /** Said while the shared store (Redis) cannot be reached; the crisis contacts follow `unavailable`. */
+  storageOutage: z.strictObject({
+    /** Nothing could be loaded, so the bot cannot carry on where the person was. */
+    unavailable: textSchema,
+    /** The answer was given, but the progress it made could not be saved. */
+    notSaved: textSchema,
+  }),
   commands: z.strictObject({
     menu: commandWords,
     help: commandWords,

@@ -27,12 +27,20 @@ export function connectRedis(url: string, { log, name }: RedisConnectionOptions)
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), MAX_RETRY_DELAY_MS),
   });
   let down = false;
-  redis.on('error', (error: NodeJS.ErrnoException) => {
+  let everReady = false;
+  const wentDown = (code: string) => {
     if (down) return;
     down = true;
-    log.warn({ event: 'redis.unavailable', connection: name, code: error.code ?? 'UNKNOWN' });
+    log.warn({ event: 'redis.unavailable', connection: name, code });
+  };
+  redis.on('error', (error: NodeJS.ErrnoException) => wentDown(error.code ?? 'UNKNOWN'));
+  // A connection lost without an error (a quick restart) is still an outage; a deliberate quit
+  // does not reconnect, so it is not logged as one.
+  redis.on('reconnecting', () => {
+    if (everReady) wentDown('CONNECTION_LOST');
   });
   redis.on('ready', () => {
+    everReady = true;
     if (!down) return;
     down = false;
     log.info({ event: 'redis.recovered', connection: name });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { StoreItem } from 'botbuilder';
-import type { WaypointStorage } from '../../bot/storage/waypointStorage.js';
+import { LASTING_PREFIX, type WaypointStorage } from '../../bot/storage/waypointStorage.js';
 
 /** One storage under test, plus how to open it again on the same data and how to throw it away. */
 export interface StorageFixture {
@@ -9,10 +9,26 @@ export interface StorageFixture {
   reopen?: () => Promise<WaypointStorage>;
   /** Closes `storage` (it may already be closed) and removes its data. */
   cleanup: () => Promise<void>;
+  /** Required for a backend whose store expires items itself (see ContractOptions.retention). */
+  expiry?: {
+    /** The retention period the storage was opened with. */
+    retentionMs: number;
+    /** How long `key` has left before the store deletes it; undefined when it never expires. */
+    remainingMs: (key: string) => Promise<number | undefined>;
+  };
+}
+
+export interface ContractOptions {
+  /**
+   * 'sweep' (default): deleteIdleSince deletes what is idle, as lowdb does. 'expiry': the store
+   * expires every item by itself (Redis), so the contract checks expiries instead.
+   */
+  retention?: 'sweep' | 'expiry';
 }
 
 const USER_KEY = 'msteams/users/3f9a';
 const CONVERSATION_KEY = 'msteams/conversations/c0de';
+const AGGREGATE_KEY = `${LASTING_PREFIX}2030-01-02`;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -20,7 +36,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * The behaviour every backend owes the bot: botbuilder's MemoryStorage rules for reads, writes,
  * eTags and copies, plus retention and shutdown. Each backend's test file calls this once.
  */
-export function runStorageContract(name: string, makeStorage: () => Promise<StorageFixture>): void {
+export function runStorageContract(name: string, makeStorage: () => Promise<StorageFixture>, { retention = 'sweep' }: ContractOptions = {}): void {
   describe(`${name} storage contract`, () => {
     let fixture: StorageFixture;
     let storage: WaypointStorage;
@@ -253,39 +269,86 @@ export function runStorageContract(name: string, makeStorage: () => Promise<Stor
       });
     });
 
-    describe('retention', () => {
-      it('deletes items last written before the cutoff and keeps the rest', async () => {
-        await storage.write({ 'msteams/users/idle-1': { a: 1 }, 'msteams/users/idle-2': { a: 2 } });
-        await sleep(25);
-        const cutoff = new Date();
-        await sleep(25);
-        await storage.write({ [USER_KEY]: { fresh: true } });
+    if (retention === 'expiry') {
+      describe('retention by expiry', () => {
+        function expiryOf(key: string): Promise<number | undefined> {
+          if (!fixture.expiry) throw new Error(`${name}: an expiry backend's fixture must say how to read expiries`);
+          return fixture.expiry.remainingMs(key);
+        }
 
-        await expect(storage.deleteIdleSince(cutoff)).resolves.toBe(2);
+        it('gives every written item an expiry of the retention period, renewed by each write', async () => {
+          const { retentionMs } = fixture.expiry!;
+          await storage.write({ [USER_KEY]: { visits: 1 } });
+          const first = await readOne(USER_KEY);
+          expect(await expiryOf(USER_KEY)).toBeGreaterThan(retentionMs - 5000);
 
-        const items = await storage.read(['msteams/users/idle-1', 'msteams/users/idle-2', USER_KEY]);
-        expect(Object.keys(items)).toEqual([USER_KEY]);
+          await storage.write({ [USER_KEY]: { ...first, visits: 2 } });
+          await storage.write({ [USER_KEY]: { visits: 3, eTag: '*' } });
+
+          const remaining = await expiryOf(USER_KEY);
+          expect(remaining).toBeGreaterThan(retentionMs - 5000);
+          expect(remaining).toBeLessThanOrEqual(retentionMs);
+        });
+
+        it(`never expires ${LASTING_PREFIX} items, even when written with an eTag`, async () => {
+          await storage.write({ [AGGREGATE_KEY]: { counts: { a: 1 } } });
+          const counts = await readOne(AGGREGATE_KEY);
+          await storage.write({ [AGGREGATE_KEY]: { ...counts, counts: { a: 2 } } });
+
+          expect(await expiryOf(AGGREGATE_KEY)).toBeUndefined();
+          expect(await readOne(AGGREGATE_KEY)).toMatchObject({ counts: { a: 2 } });
+        });
+
+        it('leaves deleteIdleSince nothing to do', async () => {
+          await storage.write({ [USER_KEY]: { a: 1 } });
+
+          await expect(storage.deleteIdleSince(new Date(Date.now() + 60_000))).resolves.toBe(0);
+          expect(await readOne(USER_KEY)).toMatchObject({ a: 1 });
+        });
       });
+    } else {
+      describe('retention', () => {
+        it('deletes items last written before the cutoff and keeps the rest', async () => {
+          await storage.write({ 'msteams/users/idle-1': { a: 1 }, 'msteams/users/idle-2': { a: 2 } });
+          await sleep(25);
+          const cutoff = new Date();
+          await sleep(25);
+          await storage.write({ [USER_KEY]: { fresh: true } });
 
-      it('keeps an item that was written again after the cutoff', async () => {
-        await storage.write({ [USER_KEY]: { visits: 1 } });
-        await sleep(25);
-        const cutoff = new Date();
-        await sleep(25);
-        await storage.write({ [USER_KEY]: { visits: 2 } });
+          await expect(storage.deleteIdleSince(cutoff)).resolves.toBe(2);
 
-        await expect(storage.deleteIdleSince(cutoff)).resolves.toBe(0);
-        expect(await readOne(USER_KEY)).toMatchObject({ visits: 2 });
+          const items = await storage.read(['msteams/users/idle-1', 'msteams/users/idle-2', USER_KEY]);
+          expect(Object.keys(items)).toEqual([USER_KEY]);
+        });
+
+        it('keeps an item that was written again after the cutoff', async () => {
+          await storage.write({ [USER_KEY]: { visits: 1 } });
+          await sleep(25);
+          const cutoff = new Date();
+          await sleep(25);
+          await storage.write({ [USER_KEY]: { visits: 2 } });
+
+          await expect(storage.deleteIdleSince(cutoff)).resolves.toBe(0);
+          expect(await readOne(USER_KEY)).toMatchObject({ visits: 2 });
+        });
+
+        it('deletes everything with a cutoff in the future, nothing with one in the past', async () => {
+          await storage.write({ [USER_KEY]: { a: 1 }, [CONVERSATION_KEY]: { b: 2 } });
+
+          await expect(storage.deleteIdleSince(new Date(Date.now() - 60_000))).resolves.toBe(0);
+          await expect(storage.deleteIdleSince(new Date(Date.now() + 60_000))).resolves.toBe(2);
+          await expect(storage.read([USER_KEY, CONVERSATION_KEY])).resolves.toEqual({});
+        });
+
+        it(`keeps ${LASTING_PREFIX} items whatever the cutoff`, async () => {
+          await storage.write({ [AGGREGATE_KEY]: { counts: { a: 1 } }, [USER_KEY]: { a: 1 } });
+
+          await expect(storage.deleteIdleSince(new Date(Date.now() + 60_000))).resolves.toBe(1);
+
+          expect(Object.keys(await storage.read([AGGREGATE_KEY, USER_KEY]))).toEqual([AGGREGATE_KEY]);
+        });
       });
-
-      it('deletes everything with a cutoff in the future, nothing with one in the past', async () => {
-        await storage.write({ [USER_KEY]: { a: 1 }, [CONVERSATION_KEY]: { b: 2 } });
-
-        await expect(storage.deleteIdleSince(new Date(Date.now() - 60_000))).resolves.toBe(0);
-        await expect(storage.deleteIdleSince(new Date(Date.now() + 60_000))).resolves.toBe(2);
-        await expect(storage.read([USER_KEY, CONVERSATION_KEY])).resolves.toEqual({});
-      });
-    });
+    }
 
     describe('lifecycle', () => {
       it('keeps state across a restart, eTags included', async () => {
