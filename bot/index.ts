@@ -11,10 +11,15 @@ import { createRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 import { createCounsellorConsole, type CounsellorConsoleOptions } from './handover/console/counsellorConsole.js';
 import { createServer } from './server.js';
 import { routeUpgrades } from './upgradeRouter.js';
+import { createOperationsMetrics } from './metrics/operationsMetrics.js';
+import { metricsRoute } from './metrics/metricsRoute.js';
+import { createReadiness } from './metrics/readiness.js';
 import { botFrameworkMessages, createBotFrameworkAdapter } from './channels/botFramework/botFrameworkChannel.js';
 import { createDirectLineChannel, type DirectLineChannel } from './channels/directLine/directLineChannel.js';
 import { widgetPages } from './channels/webChat/widgetPages.js';
 import { createTelegramChannel, type TelegramChannel } from './channels/telegram/telegramChannel.js';
+import { createInstanceBus, type InstanceBus } from './redis/instanceBus.js';
+import { corruptStoreReport, isStorageCorrupt } from './storage/storageCorruptError.js';
 
 export interface RunningWaypoint {
   readonly url: string;
@@ -34,10 +39,31 @@ export interface StartOptions extends RuntimeOptions {
 }
 
 export async function startWaypoint(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningWaypoint> {
-  const runtime = await createRuntime(config, log, options);
+  const metrics = createOperationsMetrics({ now: options.now });
+  // With Redis, instances reach each other through it: Direct Line conversations, Telegram polling and live chat span them.
+  const bus: InstanceBus | undefined = config.redis.url ? createInstanceBus({ url: config.redis.url, prefix: config.redis.keyPrefix, log }) : undefined;
+  if (bus && !(await bus.listening)) log.warn({ event: 'bus.notListening' });
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime(config, log, { ...options, metrics, bus });
+  } catch (error) {
+    await bus?.close();
+    throw error;
+  }
   const adapter = createBotFrameworkAdapter(config.azure);
   const counsellorConsole =
-    config.handoverMode === 'console' ? createCounsellorConsole({ dataDir: config.dataDir, desk: runtime.desk, log, ...options.console }) : undefined;
+    config.handoverMode === 'console'
+      ? createCounsellorConsole({
+          dataDir: config.dataDir,
+          desk: runtime.desk,
+          counts: runtime.counts,
+          now: options.now,
+          log,
+          // With Redis, a console session works on every instance (no sticky sessions needed).
+          shared: bus ? { bus, keyPrefix: config.redis.keyPrefix } : undefined,
+          ...options.console,
+        })
+      : undefined;
   const directLine = createDirectLineChannel({
     bot: runtime.bot,
     key: runtime.directLineKey,
@@ -47,11 +73,21 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
     log,
     now: options.now,
     keepAliveMs: options.directLineKeepAliveMs,
+    shared: bus ? { bus, keyPrefix: config.redis.keyPrefix } : undefined,
   });
+  metrics.readFrom({ desk: () => runtime.desk.occupancy(), directLineConversations: () => directLine.conversations.size });
+  const readiness = createReadiness({ storage: runtime.storage, contentLoaded: () => runtime.content.locales.size > 0, log });
   const widget = await widgetPages({ quickExitUrl: config.widget.quickExitUrl, allowedOrigins: config.widget.allowedOrigins });
   const { token: telegramToken } = config.telegram;
   const telegram: TelegramChannel | undefined = telegramToken
-    ? createTelegramChannel({ token: telegramToken, settings: config.telegram, bot: runtime.bot, content: runtime.content, log })
+    ? createTelegramChannel({
+        token: telegramToken,
+        settings: config.telegram,
+        bot: runtime.bot,
+        content: runtime.content,
+        log,
+        shared: bus ? { bus, keyPrefix: config.redis.keyPrefix } : undefined,
+      })
     : undefined;
   const app = createServer(
     {
@@ -60,9 +96,11 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
       directLine: directLine.routes,
       widget: [directLine.widgetToken, widget],
       telegramWebhook: telegram?.webhook,
+      metrics: metricsRoute(metrics, { token: config.metricsToken, log }),
+      readiness: readiness.route,
     },
     log,
-    { trustProxy: config.trustProxy },
+    { trustProxy: config.trustProxy, onErrorAnswer: (code) => metrics.errorAnswered(code) },
   );
   const server = app.listen(config.port, config.host);
   const upgrades = routeUpgrades(server, log);
@@ -79,6 +117,7 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      readiness.stopping();
       // First: no new Telegram updates, and the ones taken in finish while storage is still open.
       await telegram?.stop();
       const closed = new Promise<void>((resolve) => {
@@ -88,7 +127,9 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
       await counsellorConsole?.close();
       await directLine.close();
       await closed;
+      // The desk still talks to other instances while it closes (handing its people back).
       await runtime.close();
+      await bus?.close();
       log.info({ event: 'server.stopped' });
     })());
   if (telegram) {
@@ -121,11 +162,11 @@ async function main(): Promise<void> {
     // Content errors list files and lines for the editor; they contain no user data.
     const report = (error as { problems?: unknown }).problems ? (error as Error).message : undefined;
     if (report) process.stderr.write(`Waypoint cannot start: the content has errors.\n${report}\n`);
+    // Unreadable store files are named (hashes, no user data) so an operator can decide about them.
+    else if (isStorageCorrupt(error)) process.stderr.write(`${corruptStoreReport(error, config.dataDir)}\n`);
     else log.fatal({ event: 'server.startFailed', err: error });
     process.exit(1);
   }
-  const consoleNote = config.handoverMode === 'console' ? `, counsellor console ${running.url}/console` : '';
-  process.stdout.write(`Waypoint is listening on ${running.url} (web chat demo ${running.url}/, POST /api/messages, GET /healthz${consoleNote})\n`);
   const shutdown = (signal: string) => {
     log.info({ event: 'server.stopping', signal });
     running.stop().then(
@@ -138,6 +179,10 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Announced only once the signal handlers are in: a supervisor (or a test) that stops the
+  // process as soon as it reads this line must get a clean shutdown, not the default kill.
+  const consoleNote = config.handoverMode === 'console' ? `, counsellor console ${running.url}/console` : '';
+  process.stdout.write(`Waypoint is listening on ${running.url} (web chat demo ${running.url}/, POST /api/messages, GET /healthz, GET /readyz, GET /metrics${consoleNote})\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

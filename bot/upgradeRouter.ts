@@ -15,7 +15,7 @@ export interface UpgradeRouter {
   route(path: string, handler: UpgradeHandler): void;
 }
 
-const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error' };
+const REASONS: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 /** Answers an upgrade with a plain HTTP status and closes the socket. */
 export function refuseUpgrade(socket: Duplex, status: number): void {

@@ -16,6 +16,7 @@ import { readProfile, type ProfileAccessor } from './profile.js';
 import { DONE, SafetyDialog, type SafetyOptions, type SafetyState } from './safety/safetyDialog.js';
 import type { HandoverEvent } from '../bot/handover/handoverService.js';
 import type { ModuleDialogOptions } from './scriptedModuleDialog.js';
+import { COUNTED } from '../bot/metrics/countedEvents.js';
 
 export interface HandoverOptions extends Partial<SafetyOptions> {
   /** Set when the dialog starts to put a handover event into words rather than to ask for a counsellor. */
@@ -52,19 +53,27 @@ export class HandoverDialog extends SafetyDialog {
   }
 
   protected override async open(dc: DialogContext): Promise<DialogTurnResult> {
-    const { handover, content } = turnServices(dc.context);
+    const services = turnServices(dc.context);
+    const { handover, content } = services;
     const { messages } = content;
-    const status = handover.status();
+    const status = await handover.status();
     if (status.state === 'queued') return this.goTo(dc, STILL_QUEUED);
     if (status.state !== 'none') return dc.endDialog();
-    const availability = handover.availability();
+    services.count(COUNTED.handoverRequested);
+    const availability = await handover.availability();
     if (availability.state === 'closed') {
+      services.count(COUNTED.handoverOutOfHours);
       const { nextOpening } = availability;
       if (nextOpening) await say(dc.context, messages.handover.outOfHours, { when: handover.describeOpening(nextOpening) });
       else await say(dc.context, messages.handover.nobodyOnline);
       return this.contactsThen(dc, OTHER_ROUTES, DONE);
     }
+    if (availability.state === 'unavailable') {
+      await say(dc.context, messages.handover.unavailable);
+      return this.contactsThen(dc, OTHER_ROUTES, DONE);
+    }
     if (availability.state === 'nobody') {
+      services.count(COUNTED.handoverNobodyOnline);
       await say(dc.context, messages.handover.nobodyOnline);
       return this.contactsThen(dc, OTHER_ROUTES, DONE);
     }
@@ -84,7 +93,7 @@ export class HandoverDialog extends SafetyDialog {
       case CONSENT:
         return ask(context, messages.handover.consent, consentButtons(context));
       case STILL_QUEUED: {
-        const status = handover.status();
+        const status = await handover.status();
         const values = status.state === 'queued' ? { position: status.position, minutes: status.estimateMinutes } : { position: '?', minutes: '?' };
         return ask(context, messages.handover.stillQueued, queueButtons(context), values);
       }
@@ -114,7 +123,7 @@ export class HandoverDialog extends SafetyDialog {
       case STILL_QUEUED: {
         const code = chosenButton(dc.context, queueButtons(dc.context));
         if (code === 'leaveQueue') {
-          await say(dc.context, handover.leaveQueue() ? messages.handover.leftQueue : messages.handover.notQueued);
+          await say(dc.context, (await handover.leaveQueue()) ? messages.handover.leftQueue : messages.handover.notQueued);
           return dc.endDialog();
         }
         if (code !== 'keepWaiting') return undefined;
@@ -162,6 +171,10 @@ export class HandoverDialog extends SafetyDialog {
       return this.goTo(dc, HANDED_OFF);
     }
     if (status.state === 'queued') await say(dc.context, messages.handover.queued, { position: status.position, minutes: status.estimateMinutes });
+    if (status.state === 'unavailable') {
+      await say(dc.context, messages.handover.unavailable);
+      return this.contactsThen(dc, OTHER_ROUTES, DONE);
+    }
     return dc.endDialog();
   }
 

@@ -150,7 +150,7 @@ export class RootDialog extends ComponentDialog {
       case 'leaveQueue':
       case 'endChat':
         // "end chat" reaches the dialogs only when no chat is live: the person wants out of the queue.
-        await say(context, services.handover.leaveQueue() ? messages.handover.leftQueue : messages.handover.notQueued);
+        await say(context, (await services.handover.leaveQueue()) ? messages.handover.leftQueue : messages.handover.notQueued);
         return this.repromptActive(innerDc);
     }
   }

@@ -33,7 +33,7 @@ export interface OpenChat {
   readonly connectedAt: number;
 }
 
-export type ConsoleErrorCode = 'BAD_MESSAGE' | 'NOT_YOUR_CHAT' | 'TICKET_GONE' | 'NOT_AVAILABLE' | 'DELIVERY_FAILED';
+export type ConsoleErrorCode = 'BAD_MESSAGE' | 'NOT_YOUR_CHAT' | 'TICKET_GONE' | 'NOT_AVAILABLE' | 'DELIVERY_FAILED' | 'LIVE_CHAT_UNAVAILABLE';
 
 export type ConsoleFrame =
   | {
@@ -66,4 +66,5 @@ export const CONSOLE_ERROR_MESSAGES: Readonly<Record<ConsoleErrorCode, string>> 
   TICKET_GONE: 'That person is no longer waiting: someone else took the chat, or they left the queue.',
   NOT_AVAILABLE: 'Switch on "available" before accepting a chat.',
   DELIVERY_FAILED: 'The message could not be delivered: the person may have left.',
+  LIVE_CHAT_UNAVAILABLE: 'The chat servers have lost touch with each other. It should come back by itself; until then messages and accepts may fail.',
 };

@@ -7,13 +7,13 @@
  */
 import { EventFactory, type TurnContext } from 'botbuilder';
 import type { ContextCard } from './contextCard.js';
-import type { HandoverDesk } from './handoverDesk.js';
+import { DeskUnavailableError, type Desk } from './desk.js';
 import { describeNextOpening } from './openingHours.js';
 import type { HandoverEvent, HandoverMode, HandoverService, HandoverStatus } from './handoverService.js';
 import { createPersonLink, type CounsellorTextFormat, type PersonEventRunner } from './personLink.js';
 import type { RiskAssessment } from '../risk/riskScreen.js';
 import type { AggregateCounts } from '../metrics/aggregateCounts.js';
-import { rating as ratingEvent } from '../metrics/countedEvents.js';
+import { COUNTED, rating as ratingEvent } from '../metrics/countedEvents.js';
 import type { Logger } from '../privacy/logger.js';
 
 /** An external hand-off nobody closed is forgotten after this long, so the bot cannot stay silent forever. */
@@ -22,7 +22,7 @@ const RATINGS = [1, 2, 3, 4, 5];
 
 export interface HandoverOptions {
   readonly mode: HandoverMode;
-  readonly desk: HandoverDesk;
+  readonly desk: Desk;
   readonly counts: AggregateCounts;
   readonly log: Logger;
   /** The service's time zone, for saying when counsellors are next on. */
@@ -46,38 +46,54 @@ export class Handover {
   serviceFor(context: TurnContext, personKey: string, format: CounsellorTextFormat, runEvent: PersonEventRunner): HandoverService {
     const { mode, desk, counts } = this.options;
     const { channelId, locale } = context.activity;
+    const where = { channel: channelId, locale };
     return {
       mode,
-      availability: () => {
-        const availability = desk.availability();
+      availability: async () => {
+        const availability = await desk.availability();
         // The contact centre keeps its own roster; only our opening hours can say it is closed.
-        return mode === 'events' && availability.state === 'nobody' ? { state: 'open', counsellorsOnline: 1 } : availability;
+        return mode === 'events' && (availability.state === 'nobody' || availability.state === 'unavailable') ? { state: 'open', counsellorsOnline: 1 } : availability;
       },
       describeOpening: (at: Date) => describeNextOpening(at, locale ?? 'en', this.options.timeZone, new Date(this.now())),
-      status: (): HandoverStatus => (this.isExternal(personKey) ? { state: 'handedOff' } : desk.statusOf(personKey)),
+      status: async (): Promise<HandoverStatus> => (this.isExternal(personKey) ? { state: 'handedOff' } : desk.statusOf(personKey)),
       request: async (card: Omit<ContextCard, 'queuedAt'>): Promise<HandoverStatus> => {
-        if (mode === 'console') return desk.enqueue(personKey, card, createPersonLink(context, format, runEvent));
+        if (mode === 'console') {
+          const wasWaiting = (await desk.statusOf(personKey)).state !== 'none';
+          const status = await unlessUnavailable(() => desk.enqueue(personKey, card, createPersonLink(context, format, runEvent)));
+          if (!wasWaiting && status.state === 'queued') counts.increment(COUNTED.handoverQueued, where);
+          return status;
+        }
         await context.sendActivity(EventFactory.createHandoffInitiation(context, { ...card, queuedAt: this.now() }));
         this.external.set(personKey, this.now() + EXTERNAL_HANDOFF_MS);
         this.options.log.info({ event: 'handover.handedOff' });
+        // The contact centre keeps the queue from here on; for the counts, this is where the request was queued.
+        counts.increment(COUNTED.handoverQueued, where);
         return { state: 'handedOff' };
       },
-      leaveQueue: () => desk.leaveQueue(personKey),
+      leaveQueue: async () => {
+        const left = await unlessUnavailable(() => desk.leaveQueue(personKey));
+        return left === true;
+      },
       rate: async (rating: number) => {
         if (!RATINGS.includes(rating)) return;
-        await counts.increment(ratingEvent(rating), { channel: channelId, locale: locale ?? '' });
+        counts.increment(ratingEvent(rating), where);
       },
     };
   }
 
   /** True when messages in this conversation go to a person, not to the bot. */
-  isLive(personKey: string): boolean {
-    return this.isExternal(personKey) || this.options.desk.statusOf(personKey).state === 'connected';
+  async isLive(personKey: string): Promise<boolean> {
+    return this.isExternal(personKey) || (await this.options.desk.statusOf(personKey)).state === 'connected';
   }
 
-  /** The person's message, to their counsellor; in events mode the channel delivers it itself. */
-  relay(personKey: string, text: string, risk: RiskAssessment): void {
-    this.options.desk.relayFromPerson(personKey, text, risk);
+  /**
+   * The person's message, to their counsellor; in events mode the channel delivers it itself.
+   * 'interrupted': the chat is live but the message could not be passed on (live chat is
+   * temporarily unavailable), so the person should be told.
+   */
+  async relay(personKey: string, text: string, risk: RiskAssessment): Promise<'relayed' | 'interrupted'> {
+    const relayed = await unlessUnavailable(() => this.options.desk.relayFromPerson(personKey, text, risk));
+    return typeof relayed === 'object' ? 'interrupted' : 'relayed';
   }
 
   typing(personKey: string): void {
@@ -90,7 +106,7 @@ export class Handover {
       await context.sendActivity(EventFactory.createHandoffStatus(context.activity.conversation, 'completed'));
       return;
     }
-    this.options.desk.endByPerson(personKey);
+    await unlessUnavailable(() => this.options.desk.endByPerson(personKey));
   }
 
   /** The channel says the person has gone. */
@@ -119,5 +135,15 @@ export class Handover {
     if (until > this.now()) return true;
     this.external.delete(personKey);
     return false;
+  }
+}
+
+/** The desk's answer, or "unavailable" when the shared desk cannot be reached; other failures go on up. */
+async function unlessUnavailable<T>(ask: () => T | Promise<T>): Promise<T | { readonly state: 'unavailable' }> {
+  try {
+    return await ask();
+  } catch (error) {
+    if (error instanceof DeskUnavailableError) return { state: 'unavailable' };
+    throw error;
   }
 }

@@ -12,6 +12,8 @@ import { CONSOLE_ERROR_MESSAGES, type ConsoleErrorCode, type ConsoleFrame, type 
 import type { OpeningHours } from './openingHours.js';
 import type { RiskAssessment } from '../risk/riskScreen.js';
 import type { Logger } from '../privacy/logger.js';
+import type { AggregateCounts } from '../metrics/aggregateCounts.js';
+import { COUNTED, waited } from '../metrics/countedEvents.js';
 
 /** How the desk reaches a person's conversation (proactively, on whatever channel they use). */
 export interface PersonLink {
@@ -42,7 +44,9 @@ export interface StaffMember {
 export type Availability =
   | { readonly state: 'open'; readonly counsellorsOnline: number }
   | { readonly state: 'nobody' }
-  | { readonly state: 'closed'; readonly nextOpening: Date | undefined };
+  | { readonly state: 'closed'; readonly nextOpening: Date | undefined }
+  /** The desk shared between instances cannot be reached (Redis is down); it comes back by itself. */
+  | { readonly state: 'unavailable' };
 
 export type PersonStatus =
   | { readonly state: 'none' }
@@ -54,6 +58,8 @@ export interface HandoverDeskOptions {
   readonly queue: { readonly timeoutMinutes: number; readonly assumedChatMinutes: number; readonly positionUpdateSeconds: number };
   /** Modules a counsellor may suggest when ending a chat (ids and titles in the default language). */
   readonly modules: readonly { readonly id: string; readonly title: string }[];
+  /** Where connections, waits and timeouts are counted (by the card's channel and language only). */
+  readonly counts?: AggregateCounts;
   readonly log: Logger;
   readonly now?: () => number;
   /** How long a counsellor's chats wait for their page to come back before the people are re-queued. */
@@ -122,6 +128,11 @@ export class HandoverDesk {
     clearInterval(this.timer);
     this.timer = undefined;
     for (const counsellor of this.counsellors.values()) clearTimeout(counsellor.grace);
+  }
+
+  /** How busy the desk is, in numbers only (for the operations metrics). */
+  occupancy(): { readonly waiting: number; readonly liveChats: number; readonly counsellorsOnline: number } {
+    return { waiting: this.queue.length, liveChats: this.chats.size, counsellorsOnline: this.onlineCount() };
   }
 
   // ---- the person's side -------------------------------------------------------------------
@@ -254,6 +265,8 @@ export class HandoverDesk {
     this.chats.set(chat.chatId, chat);
     this.chatOf.set(chat.personKey, chat.chatId);
     this.options.log.info({ event: 'handover.connected', priority: entry.priority, waitedSeconds: Math.round((chat.connectedAt - entry.card.queuedAt) / 1000) });
+    // Someone put back at the front after their counsellor dropped was counted when first connected.
+    if (!entry.atFront) this.count([COUNTED.handoverConnected, waited(chat.connectedAt - entry.card.queuedAt)], entry.card);
     this.toCounsellor(name, { type: 'chat.opened', chat: openChat(chat) });
     this.inOrder(chat, () => chat.link.notify({ kind: 'connected', counsellorName: name }));
     this.queueChanged();
@@ -298,6 +311,7 @@ export class HandoverDesk {
       if (now - entry.card.queuedAt < timeoutMs) continue;
       this.dropFromQueue(entry.holder.personKey);
       this.options.log.info({ event: 'handover.timedOut', priority: entry.priority });
+      if (!entry.atFront) this.count([COUNTED.handoverTimedOut], entry.card);
       void this.deliver(() => entry.holder.link.notify({ kind: 'timedOut' }));
       this.queueChanged();
     }
@@ -306,6 +320,10 @@ export class HandoverDesk {
   }
 
   // ---- inside ------------------------------------------------------------------------------
+
+  private count(events: readonly string[], card: ContextCard): void {
+    for (const event of events) this.options.counts?.increment(event, { channel: card.channel, locale: card.locale });
+  }
 
   private detach(counsellor: Counsellor, link: CounsellorLink): void {
     counsellor.links.delete(link);

@@ -9,18 +9,19 @@ import type { Availability, PersonEvent, PersonStatus } from './handoverDesk.js'
 /** `console`: Waypoint's own console answers; `events`: an external contact centre does, via handoff events. */
 export type HandoverMode = 'console' | 'events';
 
-export type HandoverStatus = PersonStatus | { readonly state: 'handedOff' };
+/** `unavailable`: the request could not be made (live chat is temporarily unavailable). */
+export type HandoverStatus = PersonStatus | { readonly state: 'handedOff' } | { readonly state: 'unavailable' };
 
 export interface HandoverService {
   readonly mode: HandoverMode;
-  availability(): Availability;
+  availability(): Promise<Availability>;
   /** When counsellors are next on, in the person's language ("tomorrow at 09:00 (GMT)"). */
   describeOpening(at: Date): string;
-  status(): HandoverStatus;
+  status(): Promise<HandoverStatus>;
   /** Asks for a counsellor: joins the queue (console) or hands off to the contact centre (events). */
   request(card: Omit<ContextCard, 'queuedAt'>): Promise<HandoverStatus>;
   /** True when the person was waiting and now is not. */
-  leaveQueue(): boolean;
+  leaveQueue(): Promise<boolean>;
   /** Counts a 1–5 rating for today, with nothing that says whose it was. */
   rate(rating: number): Promise<void>;
 }

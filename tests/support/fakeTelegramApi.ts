@@ -94,6 +94,9 @@ export class FakeTelegramApi {
   private webhookDelivery: string | undefined;
   /** HTTP status of each webhook delivery (0: no answer). */
   readonly deliveries: Promise<number>[] = [];
+  /** Long polls (getUpdates with a timeout) open now, and the most ever open at once: more than one is a conflict Telegram refuses. */
+  openPolls = 0;
+  maxOpenPolls = 0;
 
   private constructor(
     private readonly server: Server,
@@ -281,6 +284,7 @@ export class FakeTelegramApi {
     const timeoutSeconds = Math.min(typeof params.timeout === 'number' ? params.timeout : 0, MAX_POLL_SECONDS);
     // Asking from an offset confirms every update before it: they are never sent again.
     this.pending = this.pending.filter((update) => (update.update_id as number) >= offset);
+    if (timeoutSeconds > 0) this.maxOpenPolls = Math.max(this.maxOpenPolls, ++this.openPolls);
     if (this.pending.length === 0 && timeoutSeconds > 0) {
       await new Promise<void>((resolve) => {
         const wake = () => {
@@ -294,6 +298,7 @@ export class FakeTelegramApi {
         res.once('close', wake);
       });
     }
+    if (timeoutSeconds > 0) this.openPolls--;
     return this.pending.slice(0, limit);
   }
 

@@ -83,7 +83,8 @@ export class Person {
   private seen = 0;
 
   constructor(
-    private readonly rig: Rig,
+    /** Only where to post and where replies land: a person may talk to one instance of several. */
+    private readonly rig: Pick<Rig, 'running' | 'connector'>,
     readonly conversationId: string,
   ) {}
 

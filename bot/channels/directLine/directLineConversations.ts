@@ -17,6 +17,14 @@ export type GroupListener = (group: ActivityGroup) => void;
 export interface BufferLimits {
   readonly bufferActivities: number;
   readonly bufferMs: number;
+  /** With several instances: hands each group to streams held elsewhere (sharedConversations.ts). */
+  readonly relay?: (conversation: DirectLineConversation, group: ActivityGroup) => void;
+}
+
+/** One activity on its way to the client: buffered, or only pushed when `ephemeral`. */
+export interface Outgoing {
+  readonly activity: Partial<Activity>;
+  readonly ephemeral: boolean;
 }
 
 export class DirectLineConversation {
@@ -29,6 +37,8 @@ export class DirectLineConversation {
   lastTouched: number;
   /** True once the welcome turn has run, so a second start never welcomes twice. */
   started = false;
+  /** Until when streams on other instances listen (see sharedConversations.ts); 0 with one instance. */
+  remoteWatchUntil = 0;
 
   constructor(
     readonly id: string,
@@ -36,8 +46,11 @@ export class DirectLineConversation {
     public locale: string | undefined,
     private readonly limits: BufferLimits,
     private readonly now: () => number,
+    /** Where the sequence starts: above any a previous home issued, for a conversation taken over. */
+    firstSeq = 0,
   ) {
     this.lastTouched = now();
+    this.lastSeq = firstSeq - 1;
   }
 
   /** Buffers an activity for the client, gives it its Direct Line id, and pushes it to open streams. */
@@ -54,6 +67,15 @@ export class DirectLineConversation {
   /** Pushes without buffering: a typing indicator is worthless a moment later. */
   deliverEphemeral(activity: Partial<Activity>): void {
     this.notify({ activities: [activity as Activity] });
+  }
+
+  /** Delivers each in order; the ids given ('' for an ephemeral one). */
+  deliverAll(items: readonly Outgoing[]): string[] {
+    return items.map(({ activity, ephemeral }) => {
+      if (!ephemeral) return this.deliver(activity);
+      this.deliverEphemeral(activity);
+      return '';
+    });
   }
 
   /** What a client holding `watermark` has not seen yet (everything buffered when undefined). */
@@ -94,7 +116,7 @@ export class DirectLineConversation {
    * synchronous run of sends is over (setImmediate), which adds no waiting of its own.
    */
   private notify(group: ActivityGroup): void {
-    if (this.listeners.size === 0) return;
+    if (this.listeners.size === 0 && !this.watchedElsewhere()) return;
     this.pending.push(group);
     if (this.pending.length === 1) setImmediate(() => this.flush());
   }
@@ -106,6 +128,11 @@ export class DirectLineConversation {
     const watermark = [...groups].reverse().find((group) => group.watermark !== undefined)?.watermark;
     const merged: ActivityGroup = { activities: groups.flatMap((group) => group.activities), ...(watermark === undefined ? {} : { watermark }) };
     for (const listener of this.listeners.keys()) listener(merged);
+    if (this.watchedElsewhere()) this.limits.relay?.(this, merged);
+  }
+
+  private watchedElsewhere(): boolean {
+    return this.remoteWatchUntil !== 0 && this.remoteWatchUntil > this.now();
   }
 
   private prune(): void {
@@ -151,6 +178,28 @@ export class DirectLineConversations {
     if (until > this.options.now()) return true;
     this.ended.delete(id);
     return false;
+  }
+
+  /**
+   * Takes over a conversation whose home instance is gone: an empty buffer whose sequence starts
+   * above any the old home could have reached (it counted from 0; this starts at the clock's
+   * milliseconds), so a client's old watermark never hides what comes next. Never welcomed again.
+   */
+  adopt(id: string, userId: string, locale: string | undefined): DirectLineConversation | undefined {
+    if (this.hasEnded(id)) return undefined;
+    let conversation = this.live.get(id);
+    if (!conversation) {
+      conversation = new DirectLineConversation(id, userId, locale, this.options, this.options.now, this.options.now());
+      conversation.started = true;
+      this.live.set(id, conversation);
+    }
+    return conversation;
+  }
+
+  /** Lets go of a conversation that goes on elsewhere: its buffer and streams are dropped, its tokens still work. */
+  release(id: string): void {
+    this.live.get(id)?.drop();
+    this.live.delete(id);
   }
 
   /** Drops the conversation and its buffer; its tokens stop working here. */

@@ -10,7 +10,8 @@ import { plainHost } from '../../plainHost.js';
 import { newErrorId, type Logger } from '../../privacy/logger.js';
 import type { DirectLineAdapter } from './directLineAdapter.js';
 import { identifyCaller, mayUse, type Caller } from './directLineAuth.js';
-import type { DirectLineConversation, DirectLineConversations } from './directLineConversations.js';
+import { DirectLineConversation, type ActivityGroup, type DirectLineConversations } from './directLineConversations.js';
+import { ConversationGone, ConversationUnreachable, type Lookup, type Person, type RemoteConversation, type SharedConversations } from './sharedConversations.js';
 import { newConversationId, newUserId, type DirectLineTokens, type TokenClaims } from './directLineTokens.js';
 import { checkInboundActivity, isLocaleTag } from './inboundActivity.js';
 
@@ -34,12 +35,16 @@ export interface DirectLineRouteOptions {
   readonly log: Logger;
   /** The clock tokens are issued by; tests inject one. */
   readonly now?: () => number;
+  /** With several instances: conversations held on others. */
+  readonly shared?: SharedConversations;
 }
 
 type Authed = Request & { caller: Caller };
+/** A conversation held here, or on another instance (sharedConversations.ts). */
+type Served = DirectLineConversation | RemoteConversation;
 
 export function directLineRoutes(options: DirectLineRouteOptions): express.Router {
-  const { tokens, conversations, adapter, log, now = Date.now } = options;
+  const { tokens, conversations, adapter, shared, log, now = Date.now } = options;
   const router = express.Router({ strict: false });
   const json = express.json({ limit: BODY_LIMIT });
   router.use(allowAnyOrigin);
@@ -50,13 +55,17 @@ export function directLineRoutes(options: DirectLineRouteOptions): express.Route
     next();
   };
   /** Loads the conversation named in the path, if this caller may use it. */
-  const conversationOf = (req: Request, res: Response): DirectLineConversation | undefined => {
+  const conversationOf = async (req: Request, res: Response): Promise<Served | undefined> => {
     const id = String(req.params.conversationId);
-    if (!mayUse((req as Authed).caller, id)) return void sendError(res, 'CONVERSATION_FORBIDDEN');
+    const caller = (req as Authed).caller;
+    if (!mayUse(caller, id)) return void sendError(res, 'CONVERSATION_FORBIDDEN');
     const conversation = conversations.get(id);
-    if (!conversation) return void sendError(res, 'CONVERSATION_NOT_FOUND');
-    conversation.touch();
-    return conversation;
+    if (conversation) {
+      conversation.touch();
+      return conversation;
+    }
+    if (!shared) return void sendError(res, 'CONVERSATION_NOT_FOUND');
+    return served(res, await shared.find(id, personOf(caller)));
   };
   const tokenFor = (caller: Caller, claims: Omit<TokenClaims, 'expiresAt'>) =>
     caller.kind === 'token'
@@ -72,11 +81,12 @@ export function directLineRoutes(options: DirectLineRouteOptions): express.Route
     res.json({ conversationId, token, expires_in: expiresIn });
   });
 
-  router.post('/tokens/refresh', authed, (req, res) => {
+  router.post('/tokens/refresh', authed, async (req, res) => {
     const caller = (req as Authed).caller;
     if (caller.kind !== 'token') return sendError(res, 'TOKEN_REQUIRED');
-    if (conversations.hasEnded(caller.claims.conversationId)) return sendError(res, 'CONVERSATION_NOT_FOUND');
     const { conversationId, userId, locale } = caller.claims;
+    const ended = conversations.hasEnded(conversationId) || (shared !== undefined && !conversations.get(conversationId) && (await shared.hasEnded(conversationId)));
+    if (ended) return sendError(res, 'CONVERSATION_NOT_FOUND');
     const { token, expiresIn } = tokens.issue({ conversationId, userId, locale });
     res.json({ conversationId, token, expires_in: expiresIn });
   });
@@ -90,11 +100,17 @@ export function directLineRoutes(options: DirectLineRouteOptions): express.Route
       if (userId === null) return sendError(res, 'BAD_REQUEST', { detail: '"user.id" must be 1 to 64 letters, digits or _:.@-' });
       claims = { conversationId: newConversationId(), userId: userId ?? newUserId() };
     }
-    const conversation = conversations.open(claims.conversationId, claims.userId, requestedLocale(req.body) ?? claims.locale);
+    const locale = requestedLocale(req.body) ?? claims.locale;
+    let conversation: Served | undefined;
+    if (!shared || conversations.get(claims.conversationId)) conversation = conversations.open(claims.conversationId, claims.userId, locale);
+    else {
+      conversation = served(res, await shared.open(claims.conversationId, { userId: claims.userId, locale }, caller.kind === 'secret'));
+      if (!conversation) return;
+    }
     if (!conversation) return sendError(res, 'CONVERSATION_NOT_FOUND');
-    const isNew = !conversation.started;
+    const isNew = conversation instanceof DirectLineConversation && !conversation.started;
     try {
-      if (isNew) await adapter.welcome(conversation);
+      if (isNew && conversation instanceof DirectLineConversation) await adapter.welcome(conversation);
     } catch (error) {
       return next(error);
     }
@@ -107,8 +123,8 @@ export function directLineRoutes(options: DirectLineRouteOptions): express.Route
     });
   });
 
-  router.get('/conversations/:conversationId', authed, (req, res) => {
-    const conversation = conversationOf(req, res);
+  router.get('/conversations/:conversationId', authed, async (req, res) => {
+    const conversation = await conversationOf(req, res);
     if (!conversation) return;
     const watermark = parseWatermark(req.query.watermark);
     if (watermark === null) return sendError(res, 'BAD_WATERMARK');
@@ -116,17 +132,23 @@ export function directLineRoutes(options: DirectLineRouteOptions): express.Route
     res.json({ conversationId: conversation.id, token, expires_in: expiresIn, streamUrl: streamUrl(req, conversation, watermark) });
   });
 
-  router.get('/conversations/:conversationId/activities', authed, (req, res) => {
-    const conversation = conversationOf(req, res);
-    if (!conversation) return;
+  router.get('/conversations/:conversationId/activities', authed, async (req, res) => {
     const watermark = parseWatermark(req.query.watermark);
+    const conversation = await conversationOf(req, res);
+    if (!conversation) return;
     if (watermark === null) return sendError(res, 'BAD_WATERMARK');
-    const group = conversation.after(watermark);
+    let group: ActivityGroup;
+    try {
+      group = await conversation.after(watermark);
+    } catch (error) {
+      if (error instanceof ConversationGone) return sendError(res, 'CONVERSATION_NOT_FOUND');
+      return sendError(res, 'CONVERSATION_UNREACHABLE', { retryAfterSeconds: 1 });
+    }
     res.json({ activities: group.activities, watermark: group.watermark ?? '' });
   });
 
   router.post('/conversations/:conversationId/activities', authed, async (req, res, next) => {
-    const conversation = conversationOf(req, res);
+    const conversation = await conversationOf(req, res);
     if (!conversation) return;
     if (!req.is('application/json')) return sendError(res, 'UNSUPPORTED_MEDIA_TYPE');
     json(req, res, async (parseError?: unknown) => {
@@ -137,12 +159,14 @@ export function directLineRoutes(options: DirectLineRouteOptions): express.Route
       conversation.pendingTurns++;
       try {
         if (check.activity.type === ActivityTypes.EndOfConversation) {
-          await options.endConversation(conversation);
+          await (conversation instanceof DirectLineConversation ? options.endConversation(conversation) : conversation.end());
           return void res.json({ id: `${conversation.id}|end` });
         }
         const id = await adapter.receive(conversation, check.activity);
         res.json({ id });
       } catch (error) {
+        // Another instance holds the conversation and did not answer in time: worth trying again.
+        if (error instanceof ConversationUnreachable) return sendError(res, 'CONVERSATION_UNREACHABLE', { retryAfterSeconds: 1 });
         const errorId = newErrorId();
         log.error({ event: 'directLine.turnFailed', errorId, err: error });
         sendError(res, 'INTERNAL', { errorId });
@@ -153,14 +177,14 @@ export function directLineRoutes(options: DirectLineRouteOptions): express.Route
   });
 
   // Files are never read: the body is not even parsed (see DESIGN.md, media rule).
-  router.post('/conversations/:conversationId/upload', authed, (req, res) => {
-    if (!conversationOf(req, res)) return;
+  router.post('/conversations/:conversationId/upload', authed, async (req, res) => {
+    if (!(await conversationOf(req, res))) return;
     res.set('Connection', 'close');
     sendError(res, 'FILES_NOT_ACCEPTED');
   });
 
   /** The stream URL a client connects to now; it carries a short-lived ticket for this conversation. */
-  function streamUrl(req: Request, conversation: DirectLineConversation, watermark: number | undefined): string {
+  function streamUrl(req: Request, conversation: Served, watermark: number | undefined): string {
     const base = (options.publicUrl ?? `${req.protocol}://${plainHost(req.get('host'))}`).replace(/^http/, 'ws');
     const { token: ticket } = tokens.issue(
       { conversationId: conversation.id, userId: conversation.userId },
@@ -173,6 +197,18 @@ export function directLineRoutes(options: DirectLineRouteOptions): express.Route
   }
 
   return router;
+}
+
+/** The conversation found on some instance, or the refusal sent. */
+function served(res: Response, found: Lookup): Served | undefined {
+  if (found === 'notFound') return void sendError(res, 'CONVERSATION_NOT_FOUND');
+  if (found === 'unreachable') return void sendError(res, 'CONVERSATION_UNREACHABLE', { retryAfterSeconds: 1 });
+  return found;
+}
+
+/** Whose conversation a token is for: lets an instance take it over when its home is gone. The secret says nothing of it. */
+function personOf(caller: Caller): Person | undefined {
+  return caller.kind === 'token' ? { userId: caller.claims.userId, locale: caller.claims.locale } : undefined;
 }
 
 /** undefined: none asked for; null: asked for one that is not acceptable. */

@@ -47,6 +47,8 @@ export interface TelegramAdapterOptions {
   /** The bot as Telegram knows it (from getMe). */
   readonly botAccount: ChannelAccount;
   readonly log: Logger;
+  /** With several instances: the chat's deletable messages the others remember (and forget as they tell). */
+  readonly recentElsewhere?: (chatId: number) => Promise<number[]>;
 }
 
 export class TelegramAdapter extends BotAdapter {
@@ -134,9 +136,11 @@ export class TelegramAdapter extends BotAdapter {
    * the chat's recent messages and says honestly what that did and did not remove.
    */
   private async finishErasure(context: TurnContext): Promise<void> {
-    const messageIds = context.turnState.get(ERASED_CHAT) as number[] | undefined;
-    if (!messageIds) return;
+    const remembered = context.turnState.get(ERASED_CHAT) as number[] | undefined;
+    if (!remembered) return;
     const chatId = chatIdOf(context.activity.conversation?.id);
+    const elsewhere = this.options.recentElsewhere ? await this.options.recentElsewhere(chatId).catch(() => []) : [];
+    const messageIds = elsewhere.length > 0 ? [...new Set([...remembered, ...elsewhere])].sort((a, b) => b - a) : remembered;
     const deleted = messageIds.length > 0 ? await this.options.sender.deleteMessages(chatId, messageIds) : 0;
     await this.say(chatId, context.activity.locale, (telegram) => (deleted > 0 ? telegram.forget.deleted : telegram.forget.nothingDeleted));
     await this.say(chatId, context.activity.locale, (telegram) => telegram.forget.limits);

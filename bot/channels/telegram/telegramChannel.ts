@@ -10,6 +10,7 @@ import { Bot } from 'grammy';
 import type { Config } from '../../config.js';
 import type { ContentLibrary } from '../../content/schema.js';
 import type { Logger } from '../../privacy/logger.js';
+import type { InstanceBus } from '../../redis/instanceBus.js';
 import type { TurnRunner } from '../turnRunner.js';
 import { registerCommands } from './botCommands.js';
 import { describeFailure } from './botApiErrors.js';
@@ -20,11 +21,15 @@ import { TelegramSender } from './telegramSender.js';
 import { TelegramUpdates } from './telegramUpdates.js';
 import { telegramWebhookHandler } from './telegramWebhook.js';
 import { startPolling, type Polling } from './updatePolling.js';
+import { startPollingLease, type PollingLease } from './pollingLease.js';
 
 /** Telegram's own default; a stop aborts the open request, so it never makes shutdown wait. */
 const POLL_TIMEOUT_SECONDS = 30;
 /** Turns still running at shutdown get this long to finish before their sends are cut off. */
 const DRAIN_MS = 10_000;
+/** Another instance's answer to "which of this chat's messages do you remember?" is waited for this long. */
+const RECENT_ELSEWHERE_MS = 1000;
+const RECENT_KIND = 'tg.recent';
 
 export interface TelegramChannelOptions {
   readonly token: string;
@@ -32,6 +37,11 @@ export interface TelegramChannelOptions {
   readonly bot: TurnRunner;
   readonly content: ContentLibrary;
   readonly log: Logger;
+  /**
+   * With several instances (REDIS_URL): in polling mode only the holder of a lease polls; in
+   * either mode "delete my data" also deletes the messages other instances sent or took in.
+   */
+  readonly shared?: { readonly bus: InstanceBus; readonly keyPrefix: string };
 }
 
 export interface TelegramChannel {
@@ -43,7 +53,7 @@ export interface TelegramChannel {
   stop(): Promise<void>;
 }
 
-export function createTelegramChannel({ token, settings, bot: turns, content, log }: TelegramChannelOptions): TelegramChannel {
+export function createTelegramChannel({ token, settings, bot: turns, content, log, shared }: TelegramChannelOptions): TelegramChannel {
   // Our own agent, so stop() can close its kept-alive connections instead of leaving them to time out.
   const agent = settings.apiRoot.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   const bot = new Bot(token, { client: { apiRoot: settings.apiRoot, baseFetchConfig: { agent } } });
@@ -56,6 +66,12 @@ export function createTelegramChannel({ token, settings, bot: turns, content, lo
   bot.catch(({ error }) => log.error({ event: 'telegram.middlewareFailed', ...describeFailure(error) }));
   const webhook = settings.webhook;
   let polling: Polling | undefined;
+  let lease: PollingLease | undefined;
+  // Message ids travel between instances as messages, never into Redis keys; raw chat ids too.
+  shared?.bus.handle(RECENT_KIND, (body) => recent.take((body as { chatId: number }).chatId));
+  const recentElsewhere = shared
+    ? async (chatId: number) => (await shared.bus.gather<number[]>(RECENT_KIND, { chatId }, RECENT_ELSEWHERE_MS)).flat()
+    : undefined;
 
   return {
     webhook: webhook ? { path: webhook.path, handler: telegramWebhookHandler(bot, webhook.secret) } : undefined,
@@ -63,7 +79,7 @@ export function createTelegramChannel({ token, settings, bot: turns, content, lo
       try {
         await bot.init();
         const botAccount = { id: String(bot.botInfo.id), name: bot.botInfo.first_name, role: 'bot' };
-        const adapter = new TelegramAdapter({ bot: turns, sender, recent, content, botAccount, log });
+        const adapter = new TelegramAdapter({ bot: turns, sender, recent, content, botAccount, log, recentElsewhere });
         updates = new TelegramUpdates({ adapter, sender, recent, log });
         await registerCommands(bot.api, content);
         if (webhook) {
@@ -72,7 +88,23 @@ export function createTelegramChannel({ token, settings, bot: turns, content, lo
           // getUpdates is refused while a webhook is set (from an earlier deployment, say).
           await bot.api.deleteWebhook();
           const accept = updates.accept.bind(updates);
-          polling = startPolling({ api: bot.api, accept, log, timeoutSeconds: POLL_TIMEOUT_SECONDS });
+          const poll = () => startPolling({ api: bot.api, accept, log, timeoutSeconds: POLL_TIMEOUT_SECONDS });
+          if (!shared) polling = poll();
+          else {
+            lease = startPollingLease({
+              bus: shared.bus,
+              keyPrefix: shared.keyPrefix,
+              botId: bot.botInfo.id,
+              log,
+              onTaken: () => void (polling ??= poll()),
+              onLost: async () => {
+                const lost = polling;
+                polling = undefined;
+                // Confirmed at once: the new holder must not get them again.
+                await lost?.stop(async () => {});
+              },
+            });
+          }
         }
       } catch (error) {
         log.error({ event: 'telegram.startFailed', ...describeFailure(error) });
@@ -89,8 +121,11 @@ export function createTelegramChannel({ token, settings, bot: turns, content, lo
         clearTimeout(timer);
         shutdown.abort();
       };
+      await lease?.pause();
       if (polling) await polling.stop(drained);
       else await drained();
+      // Only now: another instance polls from the offset this one has just confirmed.
+      await lease?.release();
       agent.destroy();
       log.info({ event: 'telegram.stopped' });
     },

@@ -8,7 +8,8 @@ import type { IncomingMessage } from 'node:http';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { sendError } from '../../httpErrors.js';
 import type { StaffRole } from '../staffAccounts.js';
-import { SESSION_COOKIE, sameSecret, type ConsoleSession, type ConsoleSessions } from './consoleSessions.js';
+import { SESSION_COOKIE, sameSecret, type AnyConsoleSessions, type ConsoleSession, type ConsoleSessions, type SharedConsoleSessions } from './consoleSessions.js';
+import { ConsoleSessionsUnavailableError } from './sharedConsoleSessions.js';
 
 /** A name and a password are tiny; anything bigger is a mistake or an attack. */
 const BODY_LIMIT = '4kb';
@@ -16,7 +17,7 @@ const COOKIE_PATH = '/console';
 const CSRF_HEADER = 'X-CSRF-Token';
 
 /** Mount at `/console/api`: POST /login, GET /session, POST /logout. */
-export function consoleAuthRoutes(sessions: ConsoleSessions): express.Router {
+export function consoleAuthRoutes(sessions: AnyConsoleSessions): express.Router {
   const router = express.Router();
   router.use(noStore);
 
@@ -34,21 +35,21 @@ export function consoleAuthRoutes(sessions: ConsoleSessions): express.Router {
     // One answer for an unknown name, a wrong password and a disabled account: no name is confirmed.
     if (!result.ok) return sendError(res, 'LOGIN_FAILED');
     // Signing in again in the same browser replaces the old session rather than leaving it live.
-    const previous = sessions.fromCookieHeader(req.headers.cookie);
-    if (previous) sessions.logout(previous.token);
+    const previous = await sessions.fromCookieHeader(req.headers.cookie);
+    if (previous) await sessions.logout(previous.token);
     res.cookie(SESSION_COOKIE, result.token, cookieOptions(req));
     res.json(publicSession(result.session));
   });
 
-  router.get('/session', (req, res) => {
-    const signedIn = sessions.fromCookieHeader(req.headers.cookie);
+  router.get('/session', async (req, res) => {
+    const signedIn = await sessions.fromCookieHeader(req.headers.cookie);
     if (!signedIn) return sendError(res, 'NOT_SIGNED_IN');
     res.json(publicSession(signedIn.session));
   });
 
-  router.post('/logout', requireConsoleSession(sessions, { csrf: true }), (req, res) => {
-    const signedIn = sessions.fromCookieHeader(req.headers.cookie);
-    if (signedIn) sessions.logout(signedIn.token);
+  router.post('/logout', requireConsoleSession(sessions, { csrf: true }), async (req, res) => {
+    const signedIn = await sessions.fromCookieHeader(req.headers.cookie);
+    if (signedIn) await sessions.logout(signedIn.token);
     res.clearCookie(SESSION_COOKIE, cookieOptions(req));
     res.status(204).end();
   });
@@ -63,9 +64,9 @@ export function consoleAuthRoutes(sessions: ConsoleSessions): express.Router {
  * required that the account lacks (a supervisor passes wherever a counsellor does). The session is
  * then available to later handlers through `consoleSessionOf(res)`.
  */
-export function requireConsoleSession(sessions: ConsoleSessions, options: { csrf: boolean; role?: StaffRole }): RequestHandler {
-  return (req, res, next) => {
-    const signedIn = sessions.fromCookieHeader(req.headers.cookie);
+export function requireConsoleSession(sessions: AnyConsoleSessions, options: { csrf: boolean; role?: StaffRole }): RequestHandler {
+  return async (req, res, next) => {
+    const signedIn = await sessions.fromCookieHeader(req.headers.cookie);
     if (!signedIn) return sendError(res, 'NOT_SIGNED_IN');
     if (options.csrf && (!isSameOrigin(req) || !sameSecret(req.get(CSRF_HEADER), signedIn.session.csrfToken))) {
       return sendError(res, 'CSRF_FAILED');
@@ -89,20 +90,29 @@ export function consoleSessionOf(res: Response): ConsoleSession {
  * wrong. Behind a TLS-terminating proxy the scheme is unknown here, so an Origin of either
  * `http://<Host>` or `https://<Host>` is ours.
  */
-export function authenticateUpgrade(
-  sessions: ConsoleSessions,
-  req: IncomingMessage,
-): { ok: true; session: ConsoleSession; token: string } | { ok: false; status: 401 | 403 } {
+export type UpgradeAuth = { ok: true; session: ConsoleSession; token: string } | { ok: false; status: 401 | 403 | 503 };
+
+/** At once with sessions kept in this process; after a round trip with shared ones (503 while they are unreachable). */
+export function authenticateUpgrade(sessions: ConsoleSessions, req: IncomingMessage): UpgradeAuth;
+export function authenticateUpgrade(sessions: AnyConsoleSessions, req: IncomingMessage): UpgradeAuth | Promise<UpgradeAuth>;
+export function authenticateUpgrade(sessions: SharedConsoleSessions | ConsoleSessions, req: IncomingMessage): UpgradeAuth | Promise<UpgradeAuth> {
   const origin = req.headers.origin;
   const host = req.headers.host;
   if (origin !== undefined && !(host && [`http://${host}`, `https://${host}`].some((ours) => sameOrigin(origin, ours)))) {
     return { ok: false, status: 403 };
   }
-  const signedIn = sessions.fromCookieHeader(req.headers.cookie);
-  if (!signedIn) return { ok: false, status: 401 };
-  const csrf = new URL(req.url ?? '/', 'http://localhost').searchParams.get('csrf');
-  if (!sameSecret(csrf, signedIn.session.csrfToken)) return { ok: false, status: 403 };
-  return { ok: true, session: signedIn.session, token: signedIn.token };
+  const decide = (signedIn: { token: string; session: ConsoleSession } | undefined): UpgradeAuth => {
+    if (!signedIn) return { ok: false, status: 401 };
+    const csrf = new URL(req.url ?? '/', 'http://localhost').searchParams.get('csrf');
+    if (!sameSecret(csrf, signedIn.session.csrfToken)) return { ok: false, status: 403 };
+    return { ok: true, session: signedIn.session, token: signedIn.token };
+  };
+  const found = sessions.fromCookieHeader(req.headers.cookie);
+  if (!(found instanceof Promise)) return decide(found);
+  return found.then(decide, (error: unknown) => {
+    if (error instanceof ConsoleSessionsUnavailableError) return { ok: false, status: 503 } as const;
+    throw error;
+  });
 }
 
 function publicSession(session: ConsoleSession) {
@@ -141,6 +151,7 @@ const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
   if (type === 'entity.parse.failed') return sendError(res, 'BAD_JSON');
   if (type === 'entity.too.large') return sendError(res, 'BODY_TOO_LARGE');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendError(res, 'UNSUPPORTED_MEDIA_TYPE');
+  if (error instanceof ConsoleSessionsUnavailableError) return sendError(res, 'CONSOLE_UNAVAILABLE', { retryAfterSeconds: 5 });
   // Anything else is ours: the server's error handler logs it and answers 500 with an error id.
   next(error);
 };

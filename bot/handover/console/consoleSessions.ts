@@ -48,6 +48,20 @@ export interface ConsoleSessions {
   stop(): void;
 }
 
+/**
+ * The same sessions shared by every instance through Redis (sharedConsoleSessions.ts), so sign-in
+ * works behind a balancer without sticky sessions; looking one up takes a round trip.
+ */
+export interface SharedConsoleSessions extends Omit<ConsoleSessions, 'fromToken' | 'fromCookieHeader' | 'logout' | 'endSessionsOf'> {
+  fromToken(token: string | undefined): Promise<ConsoleSession | undefined>;
+  fromCookieHeader(header: string | undefined): Promise<{ token: string; session: ConsoleSession } | undefined>;
+  logout(token: string): Promise<void>;
+  endSessionsOf(name: string): Promise<void>;
+}
+
+/** Either kind: callers `await` every lookup. */
+export type AnyConsoleSessions = ConsoleSessions | SharedConsoleSessions;
+
 export interface ConsoleSessionOptions {
   idleTimeoutMs?: number;
   absoluteTimeoutMs?: number;
@@ -210,7 +224,8 @@ export function sameSecret(sent: unknown, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function sessionCookieValues(header: string | undefined): string[] {
+/** The values of every `waypoint_console` cookie in a `Cookie` header, in order. */
+export function sessionCookieValues(header: string | undefined): string[] {
   if (typeof header !== 'string') return [];
   const values: string[] = [];
   for (const pair of header.split(';')) {

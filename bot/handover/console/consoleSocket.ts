@@ -5,10 +5,10 @@
  * within seconds; a session that ends (sign-out, disabled account) closes its sockets.
  */
 import { WebSocketServer, type WebSocket } from 'ws';
-import { consoleRequestSchema, CONSOLE_ERROR_MESSAGES, type ConsoleFrame } from '../consoleFrames.js';
-import type { HandoverDesk } from '../handoverDesk.js';
-import type { ConsoleSession, ConsoleSessions } from './consoleSessions.js';
-import { authenticateUpgrade } from './consoleAuthRoutes.js';
+import { consoleRequestSchema, CONSOLE_ERROR_MESSAGES, type ConsoleFrame, type ConsoleRequest } from '../consoleFrames.js';
+import type { Desk } from '../desk.js';
+import type { AnyConsoleSessions, ConsoleSession } from './consoleSessions.js';
+import { authenticateUpgrade, type UpgradeAuth } from './consoleAuthRoutes.js';
 import type { Logger } from '../../privacy/logger.js';
 import { refuseUpgrade, type UpgradeRouter } from '../../upgradeRouter.js';
 
@@ -28,8 +28,8 @@ export interface ConsoleSocket {
 
 export function attachConsoleSocket(
   upgrades: UpgradeRouter,
-  desk: HandoverDesk,
-  sessions: ConsoleSessions,
+  desk: Desk,
+  sessions: AnyConsoleSessions,
   log: Logger,
   { heartbeatMs = 1000 }: ConsoleSocketOptions = {},
 ): ConsoleSocket {
@@ -38,9 +38,17 @@ export function attachConsoleSocket(
 
   upgrades.route(CONSOLE_SOCKET_PATH, (req, socket, head, url) => {
     if (url.pathname !== CONSOLE_SOCKET_PATH) return refuseUpgrade(socket, 404);
+    const decided = (auth: UpgradeAuth) => {
+      if (!auth.ok) return refuseUpgrade(socket, auth.status);
+      wss.handleUpgrade(req, socket, head, (ws) => connected(ws, auth.session, auth.token));
+    };
     const auth = authenticateUpgrade(sessions, req);
-    if (!auth.ok) return refuseUpgrade(socket, auth.status);
-    wss.handleUpgrade(req, socket, head, (ws) => connected(ws, auth.session, auth.token));
+    if (auth instanceof Promise) {
+      auth.then(decided, (error: unknown) => {
+        log.error({ event: 'console.upgradeFailed', err: error });
+        refuseUpgrade(socket, 500);
+      });
+    } else decided(auth);
   });
 
   const stopListening = sessions.onSessionEnded(({ token }) => {
@@ -67,11 +75,24 @@ export function attachConsoleSocket(
     }, heartbeatMs);
     heartbeat.unref();
 
+    // Frames are acted on in the order they came, each after its session check.
+    let handling = Promise.resolve();
     ws.on('message', (data, isBinary) => {
       const request = isBinary ? undefined : parse(data.toString());
       if (!request) return send({ type: 'error', code: 'BAD_MESSAGE', message: CONSOLE_ERROR_MESSAGES.BAD_MESSAGE });
-      // A session that ended between frames must not act any more.
-      if (!sessions.fromToken(token)) return ws.close(CLOSE_SESSION_ENDED, 'session ended');
+      handling = handling.then(async () => {
+        let live: ConsoleSession | undefined;
+        try {
+          live = await sessions.fromToken(token);
+        } catch {
+          return send({ type: 'error', code: 'LIVE_CHAT_UNAVAILABLE', message: CONSOLE_ERROR_MESSAGES.LIVE_CHAT_UNAVAILABLE });
+        }
+        // A session that ended between frames must not act any more.
+        if (!live) return ws.close(CLOSE_SESSION_ENDED, 'session ended');
+        act(request);
+      });
+    });
+    const act = (request: ConsoleRequest) => {
       switch (request.type) {
         case 'availability':
           return desk.setAvailable(session.name, request.available);
@@ -84,7 +105,7 @@ export function attachConsoleSocket(
         case 'end':
           return desk.end(session.name, request.chatId, request.suggestModule);
       }
-    });
+    };
     ws.on('error', (error) => log.warn({ event: 'console.socketError', err: error }));
     ws.on('close', () => {
       clearInterval(heartbeat);

@@ -245,6 +245,7 @@ function startConsole(session) {
   $('account').hidden = false;
   $('workspace').hidden = false;
   $('team').hidden = session.role !== 'supervisor';
+  $('dashboard-link').hidden = session.role !== 'supervisor';
   connect();
   $('available').focus();
 }
@@ -348,11 +349,13 @@ function receiveHello(frame) {
   state.modules = asArray(frame.modules);
   showWho(frame.name, frame.role);
   $('team').hidden = frame.role !== 'supervisor';
+  $('dashboard-link').hidden = frame.role !== 'supervisor';
   setConnection('Connected');
 }
 
 function receiveError(frame) {
-  if (frame.code === 'TICKET_GONE' || frame.code === 'NOT_AVAILABLE') acceptFailed();
+  // LIVE_CHAT_UNAVAILABLE: the servers lost touch (Redis); an accept in flight did not happen.
+  if (frame.code === 'TICKET_GONE' || frame.code === 'NOT_AVAILABLE' || frame.code === 'LIVE_CHAT_UNAVAILABLE') acceptFailed();
   showStatus(ERROR_WORDS[frame.code] ?? String(frame.message || `Something went wrong (${frame.code}).`));
 }
 
