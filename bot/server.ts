@@ -3,7 +3,7 @@
  * handler that answers in the error catalogue's words. No bot logic lives here.
  */
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { sendError } from './httpErrors.js';
+import { observeErrorAnswers, sendError, type HttpErrorCode } from './httpErrors.js';
 import { newErrorId, type Logger } from './privacy/logger.js';
 
 /** Activities are small; anything bigger is a mistake or an attack. */
@@ -22,23 +22,32 @@ export interface ServerRoutes {
   readonly widget?: readonly express.Router[];
   /** `POST <path>`: Telegram's webhook, when the Telegram channel runs in webhook mode. */
   readonly telegramWebhook?: { readonly path: string; readonly handler: RequestHandler };
+  /** `GET /metrics`: Prometheus text, guarded by a token or loopback (bot/metrics/metricsRoute.ts). */
+  readonly metrics?: RequestHandler;
+  /** `GET /readyz`: whether to send people here now, unlike `/healthz` (alive). */
+  readonly readiness?: RequestHandler;
 }
 
 export interface ServerOptions {
   /** Behind a reverse proxy: take the client address and protocol from X-Forwarded-*. */
   readonly trustProxy?: boolean;
+  /** Told the code of every error answer, for the metrics. */
+  readonly onErrorAnswer?: (code: HttpErrorCode) => void;
 }
 
-export function createServer(routes: ServerRoutes, log: Logger, { trustProxy = false }: ServerOptions = {}): express.Express {
+export function createServer(routes: ServerRoutes, log: Logger, { trustProxy = false, onErrorAnswer }: ServerOptions = {}): express.Express {
   const app = express();
   app.set('trust proxy', trustProxy);
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (onErrorAnswer) app.use(observeErrorAnswers(onErrorAnswer));
   app.use(securityHeaders);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  if (routes.readiness) app.get('/readyz', routes.readiness);
+  if (routes.metrics) app.get('/metrics', routes.metrics);
   app.post('/api/messages', express.json({ limit: BODY_LIMIT }), routes.botFrameworkMessages);
   app.all('/api/messages', (_req, res) => sendError(res, 'METHOD_NOT_ALLOWED'));
   if (routes.console) app.use('/console', routes.console);

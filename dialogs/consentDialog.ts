@@ -11,6 +11,7 @@ import { ask, say, type Button } from './replies.js';
 import { chosenButton } from './answers.js';
 import { readProfile, type ProfileAccessor } from './profile.js';
 import { endConversationForNow } from './conversationEnd.js';
+import { COUNTED } from '../bot/metrics/countedEvents.js';
 
 const AGREE = 'agree';
 const DECLINE = 'decline';
@@ -34,6 +35,7 @@ export class ConsentDialog extends PromptingDialog {
     if (answer === AGREE) {
       const profile = await readProfile(this.profiles, dc.context);
       profile.consent = { version: messages.consent.version };
+      turnServices(dc.context).count(COUNTED.consentGiven);
       return dc.endDialog();
     }
     if (answer === DECLINE) {

@@ -14,6 +14,7 @@ import { chosenButton, chosenNumber } from './answers.js';
 import { readProfile, type Profile, type ProfileAccessor } from './profile.js';
 import { renderSafetyPlan } from './safetyPlanView.js';
 import type { MenuDialogOptions } from './menuDialog.js';
+import { COUNTED, moduleCompleted, moduleStarted } from '../bot/metrics/countedEvents.js';
 
 export interface ModuleDialogOptions {
   readonly moduleId: string;
@@ -56,7 +57,10 @@ export class ScriptedModuleDialog extends PromptingDialog<ModuleDialogOptions> {
       if (saved.version === module.version && stepById(module, saved.stepId)) startId = saved.stepId;
       else await this.announceUpdate(dc.context, module);
     }
-    if (startId === module.steps[0]!.id) profile.answers[module.id] = {};
+    if (startId === module.steps[0]!.id) {
+      profile.answers[module.id] = {};
+      turnServices(dc.context).count(moduleStarted(module.id));
+    }
     profile.lastModule = module.id;
     const state = dc.activeDialog!.state as ModuleState;
     Object.assign(state, { moduleId: module.id, version: module.version, stepId: startId });
@@ -95,6 +99,7 @@ export class ScriptedModuleDialog extends PromptingDialog<ModuleDialogOptions> {
         state.stepId = step.id;
         state.picked = step.type === 'pick' ? [...(profile.safetyPlan[step.list] ?? [])] : undefined;
         profile.progress[module.id] = { version: module.version, stepId: step.id, completed: step.type === 'end' };
+        if (step.type === 'end') turnServices(dc.context).count(moduleCompleted(module.id));
         await this.promptStep(dc.context, module, state, step);
         return Dialog.EndOfTurn;
       }
@@ -205,7 +210,9 @@ export class ScriptedModuleDialog extends PromptingDialog<ModuleDialogOptions> {
       { code: PICK_DONE, label: content.messages.pick.done },
     ]);
     if (code === PICK_DONE) {
+      const hadPlan = hasSafetyPlan(profile);
       profile.safetyPlan[step.list] = [...picked];
+      if (!hadPlan && hasSafetyPlan(profile)) turnServices(context).count(COUNTED.safetyPlanCreated);
       await say(context, picked.length > 0 ? content.messages.pick.saved : content.messages.pick.nothingChosen);
       return this.runFrom(dc, module, state, nextOf(module, step) ?? step.id);
     }
@@ -281,6 +288,10 @@ function forgettableAnswers(context: TurnContext): Map<string, string> {
   let answers = context.turnState.get(FORGETTABLE_ANSWERS) as Map<string, string> | undefined;
   if (!answers) context.turnState.set(FORGETTABLE_ANSWERS, (answers = new Map()));
   return answers;
+}
+
+function hasSafetyPlan(profile: Profile): boolean {
+  return Object.values(profile.safetyPlan).some((items) => items.length > 0);
 }
 
 function stepById(module: Module, id: string): Step | undefined {

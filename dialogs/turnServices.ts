@@ -22,6 +22,8 @@ export interface TurnServices {
   readonly handoverEvent?: HandoverEvent;
   /** Erases everything stored for this person and conversation, now, and skips this turn's save. */
   eraseMyData(): Promise<void>;
+  /** Counts one event (a name from bot/metrics/countedEvents.ts) for today, by this turn's channel and language only. */
+  count(event: string): void;
 }
 
 const TURN_SERVICES = Symbol('waypoint.turnServices');

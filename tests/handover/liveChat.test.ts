@@ -111,7 +111,7 @@ describe('live chat with a counsellor, through the Bot Framework endpoint and th
     expect(texts(module).join(' ')).toMatch(/urge/i);
 
     const today = new Date().toISOString().slice(0, 10);
-    expect(await rig.running.runtime.counts.day(today)).toEqual({ 'emulator|en|handover.rating.4': 1 });
+    expect(await rig.running.runtime.counts.day(today)).toMatchObject({ 'emulator|en|handover.rating.4': 1 });
 
     // Nothing either side typed outlives the chat: no stored file, no file name, no log line.
     await rig.running.stop();

@@ -6,9 +6,12 @@ import { buttons, createBotHarness, type BotHarness } from '../support/botHarnes
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The files that hold people's state; the daily aggregate counts (no person in them) outlive retention. */
 async function stateFiles(dataDir: string): Promise<string[]> {
   const entries = await readdir(path.join(dataDir, 'state'), { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => path.join(e.parentPath, e.name));
+  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => path.join(e.parentPath, e.name));
+  const keys = await Promise.all(files.map(async (file) => (JSON.parse(await readFile(file, 'utf8')) as { key: string }).key));
+  return files.filter((_, i) => !keys[i]!.startsWith('aggregates/'));
 }
 
 /** Makes a stored record look last written `days` ago, as if the person had stayed away. */

@@ -6,8 +6,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler } from 'express';
-import type { ConsoleSessions } from './consoleSessions.js';
+import type { AnyConsoleSessions } from './consoleSessions.js';
 import { consoleAuthRoutes } from './consoleAuthRoutes.js';
+import { dashboardRoutes, type DashboardSource } from './dashboardRoutes.js';
 import { plainHost } from '../../plainHost.js';
 
 const ASSETS = fileURLToPath(new URL('../../../resources/web/console/', import.meta.url));
@@ -15,12 +16,15 @@ const FILES: Readonly<Record<string, string>> = {
   '/': 'index.html',
   '/console.js': 'console.js',
   '/console.css': 'console.css',
+  '/dashboard.js': 'dashboard.js',
+  '/dashboard.css': 'dashboard.css',
 };
 
-/** Mount at `/console`. */
-export function consolePages(sessions: ConsoleSessions): express.Router {
+/** Mount at `/console`. With a `dashboard` source, supervisors also get the dashboard. */
+export function consolePages(sessions: AnyConsoleSessions, dashboard?: DashboardSource): express.Router {
   const router = express.Router({ strict: true });
   router.use('/api', consoleAuthRoutes(sessions));
+  if (dashboard) router.use(dashboardRoutes({ ...dashboard, sessions, pagePolicy: consolePolicy, assetsDir: ASSETS }));
   for (const [route, file] of Object.entries(FILES)) {
     router.get(route, consolePolicy, (_req, res) => {
       res.sendFile(path.join(ASSETS, file), { dotfiles: 'deny', cacheControl: false, lastModified: false, etag: false });
