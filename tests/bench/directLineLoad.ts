@@ -3,42 +3,37 @@
  * taking a widget token, starting a conversation, opening the WebSocket stream, then agreeing to
  * the terms and working through the first module of the menu (first button each time, a few
  * typed words where a question only offers "Skip"). Identical people, saying the same words, also
- * talk to a minimal echo bot served by the same service code. Targets (from the issue):
- * Waypoint's throughput >= 50% of the echo bot's, and its p99 turn latency <= 2x the echo bot's.
+ * talk to a minimal echo bot served by the same service code, in the same run: the baseline.
+ * Targets: Waypoint's throughput >= 50% of the echo bot's, and its p99 turn latency <= 2x the
+ * echo bot's.
  *
- *   npx tsx tests/bench/directLineLoad.ts [--conversations 50] [--turns 8]
+ *   npx tsx tests/bench/directLineLoad.ts [--conversations 50] [--turns 8] [--max-seconds 120]
  *
  * A turn's latency runs from posting the activity to the first bot message arriving on the
  * stream. The people run in a worker thread, so the servers' event loop and heap are the
  * service's alone: heap per conversation is the main thread's, measured after a full GC with
  * every conversation still open. The bots take turns (echo, Waypoint, Waypoint, echo) so drift
  * on a shared machine hits both alike. Everything runs on 127.0.0.1; it prints a table, writes
- * bench/results/directline-load.json and stops by itself, after two minutes at most with what
- * it has. It always exits 0: a benchmark reports, it does not pass or fail a build.
+ * bench/results/directline-load-<conversations>.json and stops by itself, after --max-seconds at
+ * most with what it has. It always exits 0: a benchmark reports, it does not pass or fail a build.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request, type OutgoingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Worker, isMainThread, parentPort, type MessagePort } from 'node:worker_threads';
 import type { Activity } from 'botbuilder';
 import WebSocket from 'ws';
-import { createDirectLineChannel } from '../../bot/channels/directLine/directLineChannel.js';
-import type { TurnRunner } from '../../bot/channels/turnRunner.js';
-import { loadConfig, type Config } from '../../bot/config.js';
-import { createLogger, type Logger } from '../../bot/privacy/logger.js';
+import { createLogger } from '../../bot/privacy/logger.js';
 import { createRuntime, type Runtime } from '../../bot/runtime.js';
-import { createServer } from '../../bot/server.js';
-import { routeUpgrades } from '../../bot/upgradeRouter.js';
 import { EchoBot } from './echoBot.js';
+import { figure, round2, writeBenchResult } from './support/benchResult.js';
+import { benchConfig, serveDirectLine, type ServedDirectLine } from './support/benchServer.js';
+import { heapAfterGc, openFileLimit, percentile } from './support/measure.js';
 
 const DEFAULT_CONVERSATIONS = 50;
 const DEFAULT_TURNS = 8;
@@ -46,19 +41,27 @@ const WARM_UP_CONVERSATIONS = 10;
 type BotName = 'waypoint' | 'echo';
 /** Echo first and last, so neither bot always gets the colder or the more tired process. */
 const ROUND_ORDER: readonly BotName[] = ['echo', 'waypoint', 'waypoint', 'echo'];
-const HARD_TIMEOUT_MS = 120_000;
+const DEFAULT_MAX_SECONDS = 120;
 const CLEANUP_TIMEOUT_MS = 5_000;
-const REPLY_TIMEOUT_MS = 10_000;
+/**
+ * Every person posts again as soon as answered, so with N people a turn waits behind up to N-1
+ * others: the wait for a reply grows with N (at 1,000, seconds on a busy machine), and only a
+ * reply that never comes is a failure.
+ */
+const replyTimeoutMs = (conversations: number): number => Math.max(10_000, conversations * 30);
 const TARGET_THROUGHPUT_RATIO = 0.5;
 const TARGET_P99_RATIO = 2;
 /** What a person types where a question wants words; screened as free text, and screened clean. */
 const FREE_TEXT_ANSWER = 'Company in the evenings, mostly, and feeling understood.';
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const RESULTS_FILE = path.join(REPO_ROOT, 'bench/results/directline-load.json');
+/**
+ * Sockets per conversation across this process: the person's stream and kept-alive HTTP
+ * connection, and the server's end of each.
+ */
+const FILES_PER_CONVERSATION = 4;
 
 /** Main thread -> people (worker). Each command gets exactly one answer that is not `samples`. */
 type Command =
-  | { readonly kind: 'open'; readonly url: string; readonly conversations: number }
+  | { readonly kind: 'open'; readonly url: string; readonly conversations: number; readonly replyTimeoutMs: number }
   | { readonly kind: 'turns'; readonly turns: number; readonly script: readonly string[] | undefined; readonly skipLabel: string }
   | { readonly kind: 'close' };
 
@@ -93,6 +96,7 @@ class Person {
   private waiting: { resolve: (at: number) => void; timer: NodeJS.Timeout } | undefined;
 
   private constructor(
+    private readonly replyTimeoutMs: number,
     private readonly url: string,
     private readonly conversationId: string,
     private readonly token: string,
@@ -104,13 +108,13 @@ class Person {
   }
 
   /** Widget token, new conversation (the welcome turn runs), stream open, welcome received. */
-  static async start(url: string): Promise<{ person: Person; startMs: number }> {
+  static async start(url: string, replyTimeoutMs: number): Promise<{ person: Person; startMs: number }> {
     const { token } = await post<{ token: string }>(`${url}/webchat/token`, undefined, { locale: 'en' });
     const started = performance.now();
     const conversation = await post<{ conversationId: string; token: string; streamUrl: string }>(`${url}/v3/directline/conversations`, token, {});
     const startMs = performance.now() - started;
     const stream = new WebSocket(conversation.streamUrl);
-    const person = new Person(url, conversation.conversationId, conversation.token, stream);
+    const person = new Person(replyTimeoutMs, url, conversation.conversationId, conversation.token, stream);
     const welcomed = person.nextReply();
     try {
       await once(stream, 'open');
@@ -131,7 +135,9 @@ class Person {
     const sentAt = performance.now();
     await post(this.activitiesUrl(), this.token, { type: 'message', text, locale: 'en', channelData: { clientActivityID: randomUUID() } });
     const completeAt = performance.now();
-    const firstReplyAt = await replied;
+    const firstReplyAt = await replied.catch((error: unknown) => {
+      throw new Error(`${messageOf(error)} (the POST was answered after ${Math.round(completeAt - sentAt)} ms)`);
+    });
     // Every reply of the turn was written to the stream before the POST was answered; one more
     // pass of the event loop lets the last of them land before the next answer is chosen.
     await nextLoopPass();
@@ -158,8 +164,8 @@ class Person {
     const reply = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting = undefined;
-        reject(new Error(`no reply within ${REPLY_TIMEOUT_MS} ms`));
-      }, REPLY_TIMEOUT_MS);
+        reject(new Error(`no reply within ${this.replyTimeoutMs} ms`));
+      }, this.replyTimeoutMs);
       this.waiting = { resolve, timer };
     });
     // Awaited later; a timeout while the POST is still out must not count as unhandled.
@@ -197,7 +203,7 @@ function runPeople(port: MessagePort): void {
   async function handle(command: Command): Promise<Report> {
     switch (command.kind) {
       case 'open': {
-        const settled = await Promise.allSettled(Array.from({ length: command.conversations }, () => Person.start(command.url)));
+        const settled = await Promise.allSettled(Array.from({ length: command.conversations }, () => Person.start(command.url, command.replyTimeoutMs)));
         const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
         const problems = settled.flatMap((s) => (s.status === 'rejected' ? [messageOf(s.reason)] : []));
         people = started.map((s) => s.person);
@@ -257,8 +263,13 @@ function runPeople(port: MessagePort): void {
   });
 }
 
-/** Plain node:http with kept-alive connections: lighter than fetch, so the people stay cheaper than the service. */
-const keepAlive = new Agent({ keepAlive: true });
+/**
+ * Plain node:http with kept-alive connections: lighter than fetch, so the people stay cheaper
+ * than the service. Every idle connection is kept (the default keeps 256): with 1,000 people,
+ * closing the rest meant a new connection for most turns, and some POSTs then took tens of
+ * seconds (echo bot at 1,000: p99 25 s and 98 failed conversations before, 5.5 s and none after).
+ */
+const keepAlive = new Agent({ keepAlive: true, maxFreeSockets: Infinity });
 
 async function post<T = unknown>(url: string, token: string | undefined, body: unknown): Promise<T> {
   try {
@@ -355,41 +366,6 @@ class People {
   }
 }
 
-interface Served {
-  readonly url: string;
-  close(): Promise<void>;
-}
-
-/** One bot behind our Direct Line service, as bot/index.ts mounts it, on a loopback port. */
-async function serve(bot: TurnRunner, key: Buffer, config: Config, log: Logger): Promise<Served> {
-  const channel = createDirectLineChannel({
-    bot,
-    key,
-    settings: config.directLine,
-    publicUrl: undefined,
-    widgetTokensPerMinute: config.widget.tokensPerMinute,
-    log,
-  });
-  const app = createServer(
-    { botFrameworkMessages: (_req, res) => void res.status(404).end(), directLine: channel.routes, widget: [channel.widgetToken] },
-    log,
-  );
-  const server = app.listen(0, '127.0.0.1');
-  channel.attach(routeUpgrades(server, log));
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async close() {
-      await channel.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
-  };
-}
-
 interface Round {
   readonly bot: BotName;
   readonly conversations: number;
@@ -433,29 +409,6 @@ interface BotFigures {
   readonly clientsBusyPercent: number | undefined;
 }
 
-let collectGarbage: (() => void) | undefined;
-
-/** A full collection, for a heap figure that is what is held, not what is yet to be collected. */
-function exposeGc(): () => void {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (exposed) return exposed;
-  // Without --expose-gc: the flag can still be set at run time, and a fresh context then has gc.
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-}
-
-function heapUsedAfterGc(): number {
-  collectGarbage ??= exposeGc();
-  collectGarbage();
-  collectGarbage();
-  return process.memoryUsage().heapUsed;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 function figuresOf(rounds: readonly Round[]): BotFigures | undefined {
   const latency = rounds.flatMap((r) => r.latencyMs).sort((a, b) => a - b);
@@ -500,6 +453,7 @@ function figuresOf(rounds: readonly Round[]): BotFigures | undefined {
 interface RunOptions {
   readonly conversations: number;
   readonly turns: number;
+  readonly maxSeconds: number;
 }
 
 function readOptions(): RunOptions {
@@ -507,6 +461,7 @@ function readOptions(): RunOptions {
     options: {
       conversations: { type: 'string', default: String(DEFAULT_CONVERSATIONS) },
       turns: { type: 'string', default: String(DEFAULT_TURNS) },
+      'max-seconds': { type: 'string', default: String(DEFAULT_MAX_SECONDS) },
     },
   });
   const count = (name: string, value: string) => {
@@ -514,7 +469,11 @@ function readOptions(): RunOptions {
     if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number of at least 1, not "${value}"`);
     return n;
   };
-  return { conversations: count('conversations', values.conversations), turns: count('turns', values.turns) };
+  return {
+    conversations: count('conversations', values.conversations),
+    turns: count('turns', values.turns),
+    maxSeconds: count('max-seconds', values['max-seconds']),
+  };
 }
 
 async function report(options: RunOptions, rounds: readonly Round[], said: readonly string[], skipped: string | undefined): Promise<void> {
@@ -522,7 +481,7 @@ async function report(options: RunOptions, rounds: readonly Round[], said: reado
   const echo = figuresOf(rounds.filter((r) => r.bot === 'echo'));
   const throughputRatio = waypoint && echo ? round2(waypoint.turnsPerSecond / echo.turnsPerSecond) : undefined;
   const p99Ratio = waypoint && echo ? round2(waypoint.p99Ms / echo.p99Ms) : undefined;
-  const verdict = (met: boolean | undefined) => (met === undefined ? 'n/a' : met ? 'PASS' : 'MISS');
+  const verdict = (met: boolean | undefined) => (met === undefined ? 'n/a' : met ? 'met' : 'MISSED');
   const throughputMet = throughputRatio === undefined ? undefined : throughputRatio >= TARGET_THROUGHPUT_RATIO;
   const p99Met = p99Ratio === undefined ? undefined : p99Ratio <= TARGET_P99_RATIO;
 
@@ -554,25 +513,29 @@ async function report(options: RunOptions, rounds: readonly Round[], said: reado
       `p99 ${p99Ratio ?? 'n/a'}x (target <= ${TARGET_P99_RATIO}x: ${verdict(p99Met)})`,
   );
 
-  const result = {
-    benchmark: 'direct line load',
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: os.cpus().length,
+  const at = `${options.conversations} conversations`;
+  const figures = [
+    figure(`Waypoint turns/s, ${at}`, waypoint?.turnsPerSecond, 'turns/s'),
+    figure(`Waypoint p50 turn latency, ${at}`, waypoint?.p50Ms, 'ms'),
+    figure(`Waypoint p99 turn latency, ${at}`, waypoint?.p99Ms, 'ms'),
+    figure(`echo bot turns/s, ${at}`, echo?.turnsPerSecond, 'turns/s'),
+    figure(`echo bot p99 turn latency, ${at}`, echo?.p99Ms, 'ms'),
+    figure(`throughput Waypoint / echo, ${at}`, throughputRatio, '×', { atLeast: TARGET_THROUGHPUT_RATIO }, skipped),
+    figure(`p99 latency Waypoint / echo, ${at}`, p99Ratio, '×', { atMost: TARGET_P99_RATIO }, skipped),
+  ];
+  const details = {
     conversations: options.conversations,
     turnsPerConversation: options.turns,
     roundOrder: ROUND_ORDER,
     complete: skipped === undefined,
+    ...(skipped ? { stoppedEarly: skipped } : {}),
     said: said.map((text) => (text === FREE_TEXT_ANSWER ? '(typed answer)' : text)),
     waypoint: waypoint ?? null,
     echo: echo ?? null,
     ratios: { throughput: throughputRatio ?? null, p99: p99Ratio ?? null },
-    targets: { throughputRatioAtLeast: TARGET_THROUGHPUT_RATIO, p99RatioAtMost: TARGET_P99_RATIO },
-    met: { throughput: throughputMet ?? null, p99: p99Met ?? null },
   };
-  await mkdir(path.dirname(RESULTS_FILE), { recursive: true });
-  await writeFile(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), RESULTS_FILE)}`);
+  const file = await writeBenchResult(`directline-load-${options.conversations}`, details, figures);
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
 }
 
 async function main(): Promise<void> {
@@ -582,7 +545,7 @@ async function main(): Promise<void> {
   const rounds: Round[] = [];
   let said: string[] = [];
   let runtime: Runtime | undefined;
-  const servers: Served[] = [];
+  const servers: ServedDirectLine[] = [];
   let people: People | undefined;
 
   let closing: Promise<void> | undefined;
@@ -602,29 +565,24 @@ async function main(): Promise<void> {
   };
   const deadline = setTimeout(() => {
     void (async () => {
-      await reportOnce(`stopped after ${HARD_TIMEOUT_MS / 1000} s: the figures are what was measured by then`);
+      await reportOnce(`stopped after ${options.maxSeconds} s: the figures are what was measured by then`);
       await Promise.race([closeAll(), sleep(CLEANUP_TIMEOUT_MS)]);
       process.exit(0);
     })();
-  }, HARD_TIMEOUT_MS);
+  }, options.maxSeconds * 1000);
 
   let failure: string | undefined;
   try {
-    const config = loadConfig({
-      PORT: '0',
-      DATA_DIR: dataDir,
-      CONTENT_DIR: path.join(REPO_ROOT, 'resources/content'),
-      RISK_DIR: path.join(REPO_ROOT, 'resources/risk'),
-      HELPLINES_FILE: path.join(REPO_ROOT, 'resources/helplines.yaml'),
-      HANDOVER_FILE: path.join(REPO_ROOT, 'tests/fixtures/handover/always-open.yaml'),
-      LOG_LEVEL: 'silent',
-      // Every person here comes from 127.0.0.1; the widget's per-address limit is for the open web.
-      WIDGET_TOKENS_PER_MINUTE: '10000',
-    });
+    const files = openFileLimit();
+    const needed = FILES_PER_CONVERSATION * options.conversations + 200;
+    if (files !== undefined && files < needed) {
+      throw new Error(`${options.conversations} conversations need about ${needed} open files; this process may open ${files} (raise it with ulimit -n)`);
+    }
+    const config = benchConfig(dataDir);
     runtime = await createRuntime(config, log);
     const skipLabel = runtime.content.forLocale('en').messages.reflect.skip;
-    servers.push(await serve(runtime.bot, runtime.directLineKey, config, log));
-    servers.push(await serve(new EchoBot(), randomBytes(32), config, log));
+    servers.push(await serveDirectLine(runtime.bot, runtime.directLineKey, config, log));
+    servers.push(await serveDirectLine(new EchoBot(), randomBytes(32), config, log));
     const urls: Record<BotName, string> = { waypoint: servers[0]!.url, echo: servers[1]!.url };
     people = new People();
     const ask = people;
@@ -636,8 +594,8 @@ async function main(): Promise<void> {
         round.latencyMs.push(...samples.latencyMs);
         round.completeMs.push(...samples.completeMs);
       };
-      const heapBefore = measured ? heapUsedAfterGc() : 0;
-      const opened = await ask.ask({ kind: 'open', url: urls[bot], conversations }, 'opened');
+      const heapBefore = measured ? heapAfterGc().heapUsed : 0;
+      const opened = await ask.ask({ kind: 'open', url: urls[bot], conversations, replyTimeoutMs: replyTimeoutMs(conversations) }, 'opened');
       round.startMs = opened.startMs;
       round.failures = opened.failures;
       round.problem = opened.problem;
@@ -653,7 +611,7 @@ async function main(): Promise<void> {
       round.failures += done.failures;
       round.problem ??= done.problem;
       round.botMessages = done.botMessages;
-      if (measured) round.heapBytesPerConversation = (heapUsedAfterGc() - heapBefore) / conversations;
+      if (measured) round.heapBytesPerConversation = (heapAfterGc().heapUsed - heapBefore) / conversations;
       await ask.ask({ kind: 'close' }, 'closed');
       return { ...done, failures: round.failures, problem: round.problem };
     };

@@ -1,188 +1,275 @@
 /**
- * Does a turn's storage cost stay flat as the number of stored people grows?
- * Simulates botbuilder's BotState per turn (read the user and conversation items, write both back
- * with their eTags) on random existing users, with 100 and with 100,000 users stored.
+ * Does a turn get slower as more people are stored? p99 turn latency with 100 and with 100,000
+ * people stored, for one backend per run (lowdb, or Redis on a redis-server of its own).
+ * Target: the p99 at 100,000 at most 1.25x the p99 at 100.
  *
- *   npx tsx tests/bench/storageScaling.ts
+ *   npx tsx tests/bench/storageScaling.ts [--backend lowdb|redis] [--users 100,100000] [--turns 2000]
+ *
+ * Every stored person is a copy of a real person's state part-way through a module (taken from
+ * a person who really went there), so every measured turn reads and writes real-sized records
+ * under real keys (support/storedPeople.ts: lowdb's files are written straight into its folder,
+ * Redis's through the storage in parallel batches). Each size then gets a fresh runtime, which
+ * must read the last person back (nothing about the stored people is held in memory), and the
+ * sizes take turns, so load from elsewhere on the machine hits both alike. Two series each:
+ *   whole turn   a random stored person moves between the menu and their module, through the
+ *                real pipeline (FreeText, dialogs, privacy guard, storage): the headline figure;
+ *   storage      what a turn asks of storage alone: read their user and conversation items,
+ *                write both back with the eTags just read (shows the storage's own growth,
+ *                not diluted by the dialogs' constant cost).
+ * Writes bench/results/storage-scaling-<backend>.json; always exits 0, after --max-seconds at most.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import type { StoreItem } from 'botbuilder';
-import { createLowdbStorage } from '../../bot/storage/lowdbStorage.js';
-import type { WaypointStorage } from '../../bot/storage/waypointStorage.js';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../../bot/privacy/logger.js';
+import { createPseudonymizer, loadOrCreateSecret, type Pseudonymizer } from '../../bot/privacy/pseudonym.js';
+import { connectRedis } from '../../bot/redis/redisConnection.js';
+import { createRuntime, type Runtime } from '../../bot/runtime.js';
+import { haveRedis, startRedisServer, type RedisServer } from '../support/redisProcess.js';
+import { figure, round2, writeBenchResult, type Figure } from './support/benchResult.js';
+import { benchConfig } from './support/benchServer.js';
+import { percentile, sleep } from './support/measure.js';
+import { benchPerson, keysOf, realPersonState, storeAsLowdbFiles, storeThroughStorage } from './support/storedPeople.js';
 
-const USER_COUNTS = [100, 100_000];
-const WARMUP_TURNS = 500;
-const MEASURED_TURNS = 2_000;
-const POPULATE_CONCURRENCY = 64;
-const USER_ITEM_BYTES = 500;
-const CONVERSATION_ITEM_BYTES = 1_000;
-const RESULTS_FILE = fileURLToPath(new URL('../../bench/results/storage-lowdb.json', import.meta.url));
+type Backend = 'lowdb' | 'redis';
+const TARGET_GROWTH = 1.25;
+const WARM_UP_TURNS = 200;
+const log = createLogger({ level: 'silent' });
 
-interface Result {
-  users: number;
-  populateSeconds: number;
-  p50Ms: number;
-  p99Ms: number;
-  meanMs: number;
-  p50Growth: number;
-  p99Growth: number;
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'lowdb' },
+    users: { type: 'string', default: '100,100000' },
+    turns: { type: 'string', default: '2000' },
+    'max-seconds': { type: 'string', default: '300' },
+  },
+});
+const backend = values.backend as Backend;
+if (backend !== 'lowdb' && backend !== 'redis') throw new Error(`--backend must be lowdb or redis, not "${values.backend}"`);
+const sizes = values.users.split(',').map(Number);
+if (sizes.length !== 2 || !sizes.every((n) => Number.isInteger(n) && n >= 2) || sizes[0]! >= sizes[1]!) {
+  throw new Error(`--users must be two growing sizes of at least 2, such as 100,100000, not "${values.users}"`);
+}
+const turns = Number(values.turns);
+const maxSeconds = Number(values['max-seconds']);
+if (!Number.isInteger(turns) || turns < 10) throw new Error(`--turns must be a whole number of at least 10, not "${values.turns}"`);
+if (!Number.isInteger(maxSeconds) || maxSeconds < 1) throw new Error(`--max-seconds must be a whole number of at least 1, not "${values['max-seconds']}"`);
+
+interface Store {
+  readonly people: number;
+  readonly dataDir: string;
+  readonly redis: RedisServer | undefined;
+  readonly env: Record<string, string>;
+  seedSeconds?: number;
+  /** Start of a runtime on the full store (lowdb checks every file as it opens). */
+  reopenSeconds?: number;
+  runtime?: Runtime;
+  pseudonymize?: Pseudonymizer;
+  moduleTitle?: string;
+  readonly wholeTurnMs: number[];
+  readonly storageTurnMs: number[];
+  /** People whose conversation is at the menu rather than in their module. */
+  readonly atMenu: Set<number>;
 }
 
-// Stands in for the bot's HMAC pseudonyms: same length and alphabet.
-const pseudonym = (i: number): string => createHash('sha256').update(`bench-user-${i}`).digest('hex');
-const userKey = (i: number): string => `webchat/users/${pseudonym(i)}`;
-const conversationKey = (i: number): string => `webchat/conversations/${pseudonym(i)}`;
+const stores: Store[] = [];
+let stoppedEarly: string | undefined;
 
-/** Pads an item with a filler field until its JSON is about `bytes` long. */
-function sized(item: Record<string, unknown>, bytes: number): Record<string, unknown> {
-  const length = JSON.stringify(item).length;
-  return { ...item, filler: 'f'.repeat(Math.max(0, bytes - length - 12)) };
+async function prepare(people: number): Promise<Store> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), `waypoint-bench-storage-${backend}-`));
+  const redis = backend === 'redis' ? await startRedisServer() : undefined;
+  // Redis needs the secret in the settings (every instance must share it); lowdb keeps its own.
+  const env: Record<string, string> = redis ? { REDIS_URL: redis.url, PSEUDONYM_SECRET: randomBytes(32).toString('base64url') } : {};
+  const store: Store = { people, dataDir, redis, env, wholeTurnMs: [], storageTurnMs: [], atMenu: new Set() };
+  stores.push(store);
+  return store;
 }
 
-function userItem(): StoreItem {
-  return sized(
-    {
-      locale: 'en',
-      consent: { given: true, contentVersion: '2025.1' },
-      progress: { moduleId: 'understanding-urges', moduleVersion: 3, stepId: 'gaps' },
-      answers: { urgeScale: 6, pathway: 'self-help' },
-      safetyPlan: ['call-a-friend', 'leave-the-room'],
-      lastSeen: '2030-01-01',
-    },
-    USER_ITEM_BYTES,
-  );
-}
+const startRuntime = (store: Store) => createRuntime(benchConfig(store.dataDir, store.env), log);
 
-function conversationItem(): StoreItem {
-  return sized(
-    {
-      DialogState: {
-        dialogStack: [
-          { id: 'rootDialog', state: { dialogs: { dialogStack: [{ id: 'scriptedModuleDialog', state: {} }] } } },
-        ],
-      },
-      turns: 0,
-    },
-    CONVERSATION_ITEM_BYTES,
-  );
-}
-
-async function populate(storage: WaypointStorage, users: number): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < users; i = next++) {
-      await storage.write({ [userKey(i)]: userItem(), [conversationKey(i)]: conversationItem() });
+/** Person 0 really agrees and opens the first module; everyone else is stored as a copy of them. */
+async function seed(store: Store): Promise<void> {
+  const runtime = await startRuntime(store);
+  let closed = false;
+  try {
+    const pseudonymize = createPseudonymizer(await loadOrCreateSecret(store.dataDir, store.env.PSEUDONYM_SECRET));
+    store.pseudonymize = pseudonymize;
+    const state = await realPersonState(runtime, pseudonymize);
+    const started = performance.now();
+    if (backend === 'lowdb') {
+      // Straight into the folder, with no store open on it.
+      await runtime.close();
+      closed = true;
+      await storeAsLowdbFiles(store.dataDir, pseudonymize, state, store.people);
+    } else {
+      await storeThroughStorage(runtime.storage, pseudonymize, state, store.people);
     }
-  };
-  await Promise.all(Array.from({ length: POPULATE_CONCURRENCY }, worker));
+    store.seedSeconds = round2((performance.now() - started) / 1000);
+  } finally {
+    if (!closed) await runtime.close();
+  }
 }
 
-/** One turn as BotState does it: load both items, change them, save with the eTags just read. */
-async function turn(storage: WaypointStorage, i: number): Promise<number> {
+/** A fresh runtime on the seeded store, checked to really hold everyone where the bench looks. */
+async function reopen(store: Store): Promise<void> {
   const started = performance.now();
-  const keys = [userKey(i), conversationKey(i)] as const;
-  const items = await storage.read([...keys]);
-  const user = items[keys[0]] as StoreItem;
-  const conversation = items[keys[1]] as StoreItem;
-  await storage.write({
-    [keys[0]]: { ...user, lastSeen: new Date().toISOString().slice(0, 10) },
-    [keys[1]]: { ...conversation, turns: (conversation.turns as number) + 1 },
-  });
+  store.runtime = await startRuntime(store);
+  store.reopenSeconds = round2((performance.now() - started) / 1000);
+  store.moduleTitle = [...store.runtime.content.forLocale('en').modules.values()][0]!.title;
+  const last = keysOf(store.pseudonymize!, store.people - 1);
+  const found = await store.runtime.storage.read([last.user, last.conversation]);
+  if (!found[last.user] || !found[last.conversation]) throw new Error(`the last seeded person is not in the store of ${store.people}`);
+  if (store.redis) {
+    // Guards against REDIS_URL being ignored and lowdb measured under Redis's name.
+    const redis = connectRedis(store.redis.url, { log, name: 'bench' });
+    try {
+      const keys = await redis.dbsize();
+      if (keys < 2 * store.people) throw new Error(`Redis holds ${keys} keys for ${store.people} people: the runtime did not store them in Redis (does it use REDIS_URL yet?)`);
+    } finally {
+      redis.disconnect();
+    }
+  }
+}
+
+/**
+ * Alternates each person between the menu and their module, so every measured turn changes the
+ * dialog state and is written back (a turn that changes nothing skips the write and would flatter us).
+ */
+async function wholeTurn(store: Store): Promise<number> {
+  const index = Math.floor(Math.random() * store.people);
+  const inModule = !store.atMenu.has(index);
+  const chat = benchPerson(store.runtime!, index);
+  const started = performance.now();
+  const replies = await chat.say(inModule ? 'menu' : store.moduleTitle!);
+  const elapsed = performance.now() - started;
+  if (replies.length === 0) throw new Error('the bot did not answer');
+  if (inModule) store.atMenu.add(index);
+  else store.atMenu.delete(index);
+  return elapsed;
+}
+
+/** What BotState asks of storage in a turn: both items read, both written back with their eTags. */
+async function storageTurn(store: Store): Promise<number> {
+  const keys = keysOf(store.pseudonymize!, Math.floor(Math.random() * store.people));
+  const storage = store.runtime!.storage;
+  const started = performance.now();
+  const items = await storage.read([keys.user, keys.conversation]);
+  await storage.write({ [keys.user]: { ...items[keys.user] }, [keys.conversation]: { ...items[keys.conversation] } });
   return performance.now() - started;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const round = (ms: number): number => Math.round(ms * 1000) / 1000;
-
-interface Store {
-  users: number;
-  storage: WaypointStorage;
-  populateSeconds: number;
-  times: number[];
-}
-
-async function openPopulated(root: string, users: number): Promise<Store> {
-  const storage = await createLowdbStorage({ dir: join(root, `users-${users}`) });
-  const started = performance.now();
-  await populate(storage, users);
-  return { users, storage, populateSeconds: (performance.now() - started) / 1000, times: [] };
-}
-
-async function runTurns(stores: Store[], turns: number, record: boolean): Promise<void> {
-  for (let t = 0; t < turns; t += 1) {
-    // Alternating sizes turn by turn, so load from anything else on the machine hits both alike.
-    for (const store of t % 2 === 0 ? stores : [...stores].reverse()) {
-      const ms = await turn(store.storage, Math.floor(Math.random() * store.users));
-      if (record) store.times.push(ms);
+async function measure(): Promise<void> {
+  for (let turn = 0; turn < WARM_UP_TURNS + turns; turn++) {
+    // Sizes take turns, in both orders, so a load spike hits both alike.
+    for (const store of turn % 2 === 0 ? stores : [...stores].reverse()) {
+      const whole = await wholeTurn(store);
+      const alone = await storageTurn(store);
+      if (turn < WARM_UP_TURNS) continue;
+      store.wholeTurnMs.push(whole);
+      store.storageTurnMs.push(alone);
     }
   }
 }
 
-function summarise(store: Store, baseline: { p50Ms: number; p99Ms: number } | undefined): Result {
-  const sorted = [...store.times].sort((a, b) => a - b);
-  const p50Ms = round(percentile(sorted, 50));
-  const p99Ms = round(percentile(sorted, 99));
-  return {
-    users: store.users,
-    populateSeconds: Math.round(store.populateSeconds * 10) / 10,
-    p50Ms,
-    p99Ms,
-    meanMs: round(sorted.reduce((sum, ms) => sum + ms, 0) / sorted.length),
-    p50Growth: baseline ? Math.round((p50Ms / baseline.p50Ms) * 100) / 100 : 1,
-    p99Growth: baseline ? Math.round((p99Ms / baseline.p99Ms) * 100) / 100 : 1,
+function p(values: readonly number[], at: number): number | null {
+  if (values.length === 0) return null;
+  return Math.round(percentile([...values].sort((a, b) => a - b), at) * 1000) / 1000;
+}
+
+function growth(large: number | null, small: number | null): number | null {
+  return large === null || small === null || small === 0 ? null : round2(large / small);
+}
+
+async function report(): Promise<void> {
+  const [small, large] = [stores[0], stores[1]];
+  const label = (n: number | undefined) => (n ?? 0).toLocaleString('en');
+  const rows = stores.map((s) => ({
+    'stored people': label(s.people),
+    turns: s.wholeTurnMs.length,
+    'turn p50 ms': p(s.wholeTurnMs, 50) ?? 'n/a',
+    'turn p99 ms': p(s.wholeTurnMs, 99) ?? 'n/a',
+    'storage p50 ms': p(s.storageTurnMs, 50) ?? 'n/a',
+    'storage p99 ms': p(s.storageTurnMs, 99) ?? 'n/a',
+    'seed s': s.seedSeconds ?? 'n/a',
+    'reopen s': s.reopenSeconds ?? 'n/a',
+  }));
+  const turnGrowth = growth(p(large?.wholeTurnMs ?? [], 99), p(small?.wholeTurnMs ?? [], 99));
+  const storageGrowth = growth(p(large?.storageTurnMs ?? [], 99), p(small?.storageTurnMs ?? [], 99));
+  const sizesText = `${label(sizes[0])} -> ${label(sizes[1])} people`;
+  const figures: Figure[] = [
+    figure(`${backend}: p99 whole turn, ${label(sizes[0])} people stored`, p(small?.wholeTurnMs ?? [], 99), 'ms'),
+    figure(`${backend}: p99 whole turn, ${label(sizes[1])} people stored`, p(large?.wholeTurnMs ?? [], 99), 'ms'),
+    figure(`${backend}: p99 turn growth, ${sizesText}`, turnGrowth, '×', { atMost: TARGET_GROWTH }, stoppedEarly),
+    figure(`${backend}: p99 storage-only growth, ${sizesText}`, storageGrowth, '×'),
+    figure(`${backend}: start-up on ${label(sizes[1])} stored people`, large?.reopenSeconds ?? null, 's'),
+  ];
+  console.log(`\nStorage scaling, ${backend}: a random stored person's turn, ${turns} measured turns per size`);
+  if (stoppedEarly) console.log(stoppedEarly);
+  console.table(rows);
+  console.log(`p99 growth ${sizesText}: whole turn ${turnGrowth ?? 'n/a'}x (target <= ${TARGET_GROWTH}x), storage alone ${storageGrowth ?? 'n/a'}x`);
+  const details = {
+    backend,
+    sizes,
+    turnsPerSize: turns,
+    warmUpTurns: WARM_UP_TURNS,
+    complete: stoppedEarly === undefined,
+    ...(stoppedEarly ? { stoppedEarly } : {}),
+    results: stores.map((s) => ({
+      people: s.people,
+      seedSeconds: s.seedSeconds ?? null,
+      reopenSeconds: s.reopenSeconds ?? null,
+      turns: s.wholeTurnMs.length,
+      wholeTurn: { p50Ms: p(s.wholeTurnMs, 50), p99Ms: p(s.wholeTurnMs, 99) },
+      storageOnly: { p50Ms: p(s.storageTurnMs, 50), p99Ms: p(s.storageTurnMs, 99) },
+    })),
   };
+  const file = await writeBenchResult(`storage-scaling-${backend}`, details, figures);
+  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+}
+
+async function closeAll(): Promise<void> {
+  for (const store of stores) {
+    await store.runtime?.close().catch(() => undefined);
+    await store.redis?.stop();
+    await rm(store.dataDir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
-  const root = await mkdtemp(join(tmpdir(), 'waypoint-bench-'));
-  const stores: Store[] = [];
-  const results: Result[] = [];
-  try {
-    for (const users of USER_COUNTS) {
-      console.log(`populating ${users.toLocaleString('en')} users...`);
-      stores.push(await openPopulated(root, users));
-    }
-    console.log(`running ${WARMUP_TURNS} warm-up and ${MEASURED_TURNS} measured turns per size...`);
-    await runTurns(stores, WARMUP_TURNS, false);
-    await runTurns(stores, MEASURED_TURNS, true);
-    for (const store of stores) results.push(summarise(store, results[0]));
-  } finally {
-    await Promise.all(stores.map((store) => store.storage.close()));
-    await rm(root, { recursive: true, force: true });
-  }
-
-  console.table(
-    results.map((r) => ({
-      users: r.users,
-      'p50 ms': r.p50Ms,
-      'p99 ms': r.p99Ms,
-      'p50 growth': r.p50Growth,
-      'p99 growth': r.p99Growth,
-      'populate s': r.populateSeconds,
-    })),
-  );
-
-  await mkdir(join(RESULTS_FILE, '..'), { recursive: true });
-  const report = {
-    benchmark: 'storage-lowdb turn cost (read user+conversation, write both with eTags)',
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: cpus().length,
-    turnsPerSize: MEASURED_TURNS,
-    warmupTurns: WARMUP_TURNS,
-    itemBytes: { user: USER_ITEM_BYTES, conversation: CONVERSATION_ITEM_BYTES },
-    results,
+  let reported = false;
+  const reportOnce = async () => {
+    if (reported) return;
+    reported = true;
+    await report();
   };
-  await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`wrote ${RESULTS_FILE}`);
+  const deadline = setTimeout(() => {
+    void (async () => {
+      stoppedEarly = `stopped after ${maxSeconds} s: the figures are what was measured by then`;
+      await reportOnce();
+      await Promise.race([closeAll(), sleep(10_000)]);
+      process.exit(0);
+    })();
+  }, maxSeconds * 1000);
+  try {
+    if (backend === 'redis' && !haveRedis) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
+    for (const people of sizes) {
+      const store = await prepare(people);
+      console.log(`seeding ${people.toLocaleString('en')} people into ${backend}...`);
+      await seed(store);
+      await reopen(store);
+    }
+    console.log(`measuring ${WARM_UP_TURNS} warm-up and ${turns} measured turns per size...`);
+    await measure();
+  } catch (error) {
+    stoppedEarly ??= `the benchmark stopped early: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    clearTimeout(deadline);
+    await reportOnce();
+    await closeAll();
+  }
 }
 
 await main();
