@@ -1,11 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { access, constants, mkdir, opendir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StoreItem, StoreItems } from 'botbuilder';
+import type { StoreItems } from 'botbuilder';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { LASTING_PREFIX, type WaypointStorage } from './waypointStorage.js';
+import { StorageError } from './storageError.js';
+import { assertKey, assertKeys, eTagOf, hashedKey, isPlainObject, toJsonValue } from './storedItems.js';
 import { StorageCorruptError, isStorageCorrupt, type CorruptFile, type CorruptFileProblem } from './storageCorruptError.js';
 
 /** Where and how the embedded store keeps its files. */
@@ -94,7 +96,7 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
   }
 
   function assertOpen(): void {
-    if (closed) throw storageError('STORAGE_CLOSED', 'Storage: closed; no reads or writes after close().');
+    if (closed) throw new StorageError('STORAGE_CLOSED', 'Storage: closed; no reads or writes after close().');
   }
 
   async function read(keys: string[]): Promise<StoreItems> {
@@ -102,7 +104,7 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
     assertKeys(keys);
     const found = await Promise.all(
       keys.map((key) => {
-        const id = fileIdOf(key);
+        const id = hashedKey(key);
         return withLock(id, () => readAndRemember(id));
       }),
     );
@@ -118,7 +120,7 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
   async function write(changes: StoreItems): Promise<void> {
     assertOpen();
     if (!changes || typeof changes !== 'object') {
-      throw storageError('STORAGE_INVALID_CHANGES', 'Storage: changes are required when writing.');
+      throw new StorageError('STORAGE_INVALID_CHANGES', 'Storage: changes are required when writing.');
     }
     // Validate every item before touching disk, so a bad value never leaves a half-written batch.
     const prepared = Object.entries(changes).map(([key, item]) => {
@@ -127,7 +129,7 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
     });
     const outcomes = await Promise.allSettled(
       prepared.map(({ key, expectedETag, value }) => {
-        const id = fileIdOf(key);
+        const id = hashedKey(key);
         return withLock(id, async () => {
           const file = pathOf(id);
           // Read even when the eTag does not matter, if this process has not seen the file yet: a
@@ -135,7 +137,7 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
           const current = await currentETag(id);
           // Same rule as botbuilder's MemoryStorage: a missing item, no eTag or '*' always writes.
           if (expectedETag && expectedETag !== '*' && current !== null && current !== expectedETag) {
-            throw storageError('STORAGE_ETAG_CONFLICT', 'Storage: error writing a stored item due to eTag conflict.');
+            throw new StorageError('STORAGE_ETAG_CONFLICT', 'Storage: error writing a stored item due to eTag conflict.');
           }
           const record: StoredRecord = { key, savedAt: savedAtOf(key, now()), eTag: randomUUID(), value };
           knownETags.delete(id);
@@ -154,7 +156,7 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
     assertKeys(keys);
     await Promise.all(
       keys.map((key) => {
-        const id = fileIdOf(key);
+        const id = hashedKey(key);
         return withLock(id, async () => {
           knownETags.delete(id);
           await removeFile(pathOf(id));
@@ -167,7 +169,7 @@ export async function createLowdbStorage(options: LowdbStorageOptions): Promise<
   async function deleteIdleSince(cutoff: Date): Promise<number> {
     assertOpen();
     if (!(cutoff instanceof Date) || Number.isNaN(cutoff.getTime())) {
-      throw storageError('STORAGE_INVALID_CUTOFF', 'Storage: deleteIdleSince needs a valid Date.');
+      throw new StorageError('STORAGE_INVALID_CUTOFF', 'Storage: deleteIdleSince needs a valid Date.');
     }
     const running = sweep(cutoff);
     sweeps.add(running);
@@ -258,7 +260,7 @@ function checkRecord(text: string, id: string): StoredRecord | CorruptFileProble
   }
   if (!isStoredRecord(data)) return 'not a store record';
   // A file copied or renamed by hand (or a hash collision) must not answer for another key.
-  if (fileIdOf(data.key) !== id) return 'holds another key';
+  if (hashedKey(data.key) !== id) return 'holds another key';
   return data;
 }
 
@@ -338,50 +340,6 @@ function isStoredRecord(data: unknown): data is StoredRecord {
     !Number.isNaN(Date.parse(data.savedAt)) &&
     isPlainObject(data.value)
   );
-}
-
-function fileIdOf(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-function assertKeys(keys: string[]): void {
-  if (!Array.isArray(keys)) throw storageError('STORAGE_INVALID_KEY', 'Storage: keys are required.');
-  keys.forEach(assertKey);
-}
-
-// Messages never quote a key: keys are pseudonymous, but error text ends up in logs.
-function assertKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw storageError('STORAGE_INVALID_KEY', 'Storage: a key must be a non-empty string.');
-  }
-}
-
-function eTagOf(item: StoreItem): string | undefined {
-  return isPlainObject(item) && typeof item.eTag === 'string' ? item.eTag : undefined;
-}
-
-/** A detached JSON copy of the item without its eTag, so later changes by the caller do not leak in. */
-function toJsonValue(item: unknown): Record<string, unknown> {
-  let copy: unknown;
-  try {
-    const text = JSON.stringify(item);
-    copy = text === undefined ? undefined : JSON.parse(text);
-  } catch {
-    copy = undefined;
-  }
-  if (!isPlainObject(copy)) {
-    throw storageError('STORAGE_NOT_JSON', 'Storage: a stored item must be a JSON-serialisable object.');
-  }
-  delete copy.eTag;
-  return copy;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function storageError(code: string, message: string): Error & { code: string } {
-  return Object.assign(new Error(message), { code });
 }
 
 function isMissing(err: unknown): boolean {

@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import type { StoreItem, StoreItems } from 'botbuilder';
+import { randomUUID } from 'node:crypto';
+import type { StoreItems } from 'botbuilder';
 import type { Redis } from 'ioredis';
 import { connectRedis } from '../redis/redisConnection.js';
 import type { Logger } from '../privacy/logger.js';
 import { StorageError } from './storageError.js';
+import { assertKey, assertKeys, eTagOf, hashedKey, isPlainObject, toJsonValue } from './storedItems.js';
 import { LASTING_PREFIX, type WaypointStorage } from './waypointStorage.js';
 
 export interface RedisStorageOptions {
@@ -78,7 +79,7 @@ export function createRedisStorage(options: RedisStorageOptions): WaypointStorag
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  const redisKeyOf = (key: string): string => `${prefix}state:${createHash('sha256').update(key, 'utf8').digest('hex')}`;
+  const redisKeyOf = (key: string): string => `${prefix}state:${hashedKey(key)}`;
 
   /** Runs one call: refused after close, counted for close(), and Redis failures become STORAGE_UNAVAILABLE. */
   function operation<T>(run: () => Promise<T>): Promise<T> {
@@ -194,42 +195,6 @@ function parseRecord(text: string | null | undefined, expectedKey: string): Stor
   // Guards against a value copied by hand (or a hash collision) answering for another key.
   if (record.key !== expectedKey) return undefined;
   return record as unknown as StoredRecord;
-}
-
-function assertKeys(keys: string[]): void {
-  if (!Array.isArray(keys)) throw new StorageError('STORAGE_INVALID_KEY', 'Storage: keys are required.');
-  keys.forEach(assertKey);
-}
-
-// Messages never quote a key: keys are pseudonymous, but error text ends up in logs.
-function assertKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new StorageError('STORAGE_INVALID_KEY', 'Storage: a key must be a non-empty string.');
-  }
-}
-
-function eTagOf(item: StoreItem): string | undefined {
-  return isPlainObject(item) && typeof item.eTag === 'string' ? item.eTag : undefined;
-}
-
-/** A detached JSON copy of the item without its eTag, so later changes by the caller do not leak in. */
-function toJsonValue(item: unknown): Record<string, unknown> {
-  let copy: unknown;
-  try {
-    const text = JSON.stringify(item);
-    copy = text === undefined ? undefined : JSON.parse(text);
-  } catch {
-    copy = undefined;
-  }
-  if (!isPlainObject(copy)) {
-    throw new StorageError('STORAGE_NOT_JSON', 'Storage: a stored item must be a JSON-serialisable object.');
-  }
-  delete copy.eTag;
-  return copy;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function noop(): void {}
