@@ -92,6 +92,9 @@ export class FakeTelegramApi {
   private nextUpdateId = 1;
   private readonly pollers = new Set<() => void>();
   private webhookDelivery: string | undefined;
+  /** Every update below this was asked past by a getUpdates: the poller had taken it in. */
+  private confirmedBelow = 0;
+  private readonly deliveriesAnswered = new Set<number>();
   /** HTTP status of each webhook delivery (0: no answer). */
   readonly deliveries: Promise<number>[] = [];
   /** Long polls (getUpdates with a timeout) open now, and the most ever open at once: more than one is a conflict Telegram refuses. */
@@ -173,16 +176,32 @@ export class FakeTelegramApi {
     if (this.webhook && this.webhookDelivery) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (this.webhook.secretToken) headers['x-telegram-bot-api-secret-token'] = this.webhook.secretToken;
-      const delivered = fetch(this.webhookDelivery, { method: 'POST', headers, body: JSON.stringify(full) }).then(
-        (res) => res.status,
-        () => 0,
-      );
+      const delivered = fetch(this.webhookDelivery, { method: 'POST', headers, body: JSON.stringify(full) })
+        .then(
+          (res) => res.status,
+          () => 0,
+        )
+        .finally(() => this.deliveriesAnswered.add(updateId));
       this.deliveries.push(delivered);
       return updateId;
     }
     this.pending.push(full);
     for (const wake of [...this.pollers]) wake();
     return updateId;
+  }
+
+  /** The id of the update queued last (0: none yet). */
+  get lastUpdateId(): number {
+    return this.nextUpdateId - 1;
+  }
+
+  /**
+   * Whether the bot has taken this update in. Polling: a later getUpdates asked from past it
+   * (Waypoint's loop accepts every update of an answer before it asks again). Webhook: the
+   * delivery has been answered (Waypoint queues the update before it answers).
+   */
+  takenIn(updateId: number): boolean {
+    return updateId < this.confirmedBelow || this.deliveriesAnswered.has(updateId);
   }
 
   /**
@@ -283,6 +302,7 @@ export class FakeTelegramApi {
     const limit = typeof params.limit === 'number' ? params.limit : 100;
     const timeoutSeconds = Math.min(typeof params.timeout === 'number' ? params.timeout : 0, MAX_POLL_SECONDS);
     // Asking from an offset confirms every update before it: they are never sent again.
+    this.confirmedBelow = Math.max(this.confirmedBelow, offset);
     this.pending = this.pending.filter((update) => (update.update_id as number) >= offset);
     if (timeoutSeconds > 0) this.maxOpenPolls = Math.max(this.maxOpenPolls, ++this.openPolls);
     if (this.pending.length === 0 && timeoutSeconds > 0) {

@@ -6,6 +6,7 @@
 import { FAKE_TOKEN, FakeTelegramApi, type ChatMessage, type InlineButton } from './fakeTelegramApi.js';
 import { startRig, type Rig } from './liveChatRig.js';
 import type { StaffRole } from '../../bot/handover/staffAccounts.js';
+import type { TelegramChannel } from '../../bot/channels/telegram/telegramChannel.js';
 
 const WAIT_MS = 5000;
 /** A burst of replies has ended when nothing more has come for this long. */
@@ -27,16 +28,62 @@ export async function startTelegramRig(env: Record<string, string> = {}, staff: 
     await api.close();
     throw error;
   }
-  // The channel logs each update it has finished with (handled at debug level, or failed): replies are complete then.
-  const handled = () => rig.logText().match(/"event":"telegram\.update(Handled|Failed)"/g)?.length ?? 0;
+  const channel = rig.running.telegram;
+  if (!channel) {
+    await rig.close();
+    await api.close();
+    throw new Error('the Telegram channel did not start');
+  }
+  const finished = finishedInChat(api, channel);
   return {
     api,
     rig,
-    person: (chatId, languageCode = 'en') => new TelegramPerson(api, chatId, languageCode, handled),
+    person: (chatId, languageCode = 'en') => new TelegramPerson(api, chatId, languageCode, finished),
     async close() {
       await rig.close();
       await api.close();
     },
+  };
+}
+
+/** Does `act`, which causes exactly one update in the chat, and resolves once the bot has finished with that update. */
+export type UpdateFinished = (chatId: number, act: () => unknown) => Promise<void>;
+
+/**
+ * Exact, for a Waypoint in this process: once the bot has taken the update in, it is finished
+ * when the chat's queue is empty. Other chats (one waiting out a rate limit, a group the bot is
+ * leaving) neither speed this up nor hold it back.
+ */
+function finishedInChat(api: FakeTelegramApi, channel: TelegramChannel): UpdateFinished {
+  return async (chatId, act) => {
+    const before = api.lastUpdateId;
+    act();
+    const updateId = api.lastUpdateId;
+    if (updateId !== before + 1) throw new Error(`expected one update in chat ${chatId}, got ${updateId - before}`);
+    const deadline = Date.now() + WAIT_MS;
+    await api.waitFor(() => (api.takenIn(updateId) ? true : undefined), `the bot to take in update ${updateId} of chat ${chatId}`, WAIT_MS);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`waited ${WAIT_MS} ms for the bot to finish update ${updateId} of chat ${chatId}`)), Math.max(deadline - Date.now(), 0));
+    });
+    try {
+      await Promise.race([channel.idle(chatId), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/**
+ * For Waypoints in other processes, where only their output can be read: the update is finished
+ * when one more `telegram.updateHandled` (debug) or `updateFailed` line has appeared. Counted over
+ * every chat, so it is exact only while a single update at a time is on its way through the bot.
+ */
+export function finishedByLogLines(api: FakeTelegramApi, handled: () => number): UpdateFinished {
+  return async (chatId, act) => {
+    const target = handled() + 1;
+    act();
+    await api.waitFor(() => (handled() >= target ? true : undefined), `the bot to finish an update of chat ${chatId}`, WAIT_MS);
   };
 }
 
@@ -48,8 +95,7 @@ export class TelegramPerson {
     readonly api: FakeTelegramApi,
     readonly chatId: number,
     readonly languageCode: string,
-    /** How many updates the channel has finished with, in all chats. */
-    private readonly handled: () => number,
+    private readonly finished: UpdateFinished,
   ) {}
 
   /** Types a message; resolves to the texts of the bot's replies, once the bot has finished with it. */
@@ -117,9 +163,7 @@ export class TelegramPerson {
    * replies once the channel has finished with it: none is still on its way.
    */
   async answerTo(act: () => unknown): Promise<string[]> {
-    const target = this.handled() + 1;
-    act();
-    await this.api.waitFor(() => (this.handled() >= target ? true : undefined), `the bot to finish an update of chat ${this.chatId}`, WAIT_MS);
+    await this.finished(this.chatId, act);
     const burst = this.api.messages(this.chatId).filter((m) => m.from === 'bot' && m.messageId > this.lastSeen);
     this.lastSeen = burst.at(-1)?.messageId ?? this.lastSeen;
     return burst.map((m) => m.text);

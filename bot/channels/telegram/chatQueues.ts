@@ -31,9 +31,13 @@ export class ChatQueues {
     return result;
   }
 
-  /** Resolves once every task queued so far (and any they queue) has finished. */
-  async idle(): Promise<void> {
-    while (this.queues.size > 0) await Promise.all([...this.queues.values()].map((queue) => queue.tail));
+  /** Resolves once every task queued so far (and any they queue) has finished: in one chat if given, else in all. */
+  async idle(chatId?: number): Promise<void> {
+    if (chatId === undefined) {
+      while (this.queues.size > 0) await Promise.all([...this.queues.values()].map((queue) => queue.tail));
+      return;
+    }
+    for (let queue = this.queues.get(chatId); queue; queue = this.queues.get(chatId)) await queue.tail;
   }
 }
 

@@ -51,6 +51,8 @@ export interface TelegramChannel {
   start(): Promise<void>;
   /** Stops taking updates, lets the ones taken in finish, and closes the connections. */
   stop(): Promise<void>;
+  /** Resolves when the chat's updates taken in so far have been handled and what they sent has gone (tests wait on it). */
+  idle(chatId: number): Promise<void>;
 }
 
 export function createTelegramChannel({ token, settings, bot: turns, content, log, shared }: TelegramChannelOptions): TelegramChannel {
@@ -112,6 +114,10 @@ export function createTelegramChannel({ token, settings, bot: turns, content, lo
         throw new TelegramStartError(describeFailure(error).errorCode);
       }
       log.info({ event: 'telegram.started', mode: webhook ? 'webhook' : 'polling' });
+    },
+    async idle(chatId) {
+      await updates?.idle(chatId);
+      await sender.idle(chatId);
     },
     async stop() {
       const drained = async () => {

@@ -93,9 +93,9 @@ export class TelegramSender {
     await this.call(() => this.options.api.answerCallbackQuery(callbackId));
   }
 
-  /** Resolves when everything queued so far has been sent (or has failed). */
-  idle(): Promise<void> {
-    return this.queues.idle();
+  /** Resolves when everything queued so far (for one chat, if given) has been sent (or has failed). */
+  idle(chatId?: number): Promise<void> {
+    return this.queues.idle(chatId);
   }
 
   private call<T>(request: () => Promise<T>): Promise<T> {

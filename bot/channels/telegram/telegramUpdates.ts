@@ -81,9 +81,9 @@ export class TelegramUpdates {
     }
   }
 
-  /** Resolves when every update taken in so far has been handled. */
-  idle(): Promise<void> {
-    return this.queues.idle();
+  /** Resolves when every update taken in so far (of one chat, if given) has been handled. */
+  idle(chatId?: number): Promise<void> {
+    return this.queues.idle(chatId);
   }
 
   private buttonPressed(inbound: Extract<Inbound, { kind: 'button' }>): void {
