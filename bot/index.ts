@@ -17,8 +17,10 @@ import { createReadiness } from './metrics/readiness.js';
 import { botFrameworkMessages, createBotFrameworkAdapter } from './channels/botFramework/botFrameworkChannel.js';
 import { createDirectLineChannel, type DirectLineChannel } from './channels/directLine/directLineChannel.js';
 import { widgetPages } from './channels/webChat/widgetPages.js';
-import { createTelegramChannel, type TelegramChannel } from './channels/telegram/telegramChannel.js';
-import { createInstanceBus, type InstanceBus } from './redis/instanceBus.js';
+// Telegram (grammY) and Redis (ioredis) are imported in startWaypoint only when configured: every
+// module loaded is start-up time, and most deployments use neither.
+import type { TelegramChannel } from './channels/telegram/telegramChannel.js';
+import type { InstanceBus } from './redis/instanceBus.js';
 import { corruptStoreReport, isStorageCorrupt } from './storage/storageCorruptError.js';
 
 export interface RunningWaypoint {
@@ -27,6 +29,8 @@ export interface RunningWaypoint {
   readonly runtime: Runtime;
   /** Our Direct Line service (Web Chat and any Direct Line client). */
   readonly directLine: DirectLineChannel;
+  /** The Telegram channel, when TELEGRAM_BOT_TOKEN is set. */
+  readonly telegram: TelegramChannel | undefined;
   /** Stops accepting requests, lets turns in flight finish, flushes storage. */
   stop(): Promise<void>;
 }
@@ -41,7 +45,9 @@ export interface StartOptions extends RuntimeOptions {
 export async function startWaypoint(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningWaypoint> {
   const metrics = createOperationsMetrics({ now: options.now });
   // With Redis, instances reach each other through it: Direct Line conversations, Telegram polling and live chat span them.
-  const bus: InstanceBus | undefined = config.redis.url ? createInstanceBus({ url: config.redis.url, prefix: config.redis.keyPrefix, log }) : undefined;
+  const bus: InstanceBus | undefined = config.redis.url
+    ? (await import('./redis/instanceBus.js')).createInstanceBus({ url: config.redis.url, prefix: config.redis.keyPrefix, log })
+    : undefined;
   if (bus && !(await bus.listening)) log.warn({ event: 'bus.notListening' });
   let runtime: Runtime;
   try {
@@ -80,7 +86,7 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
   const widget = await widgetPages({ quickExitUrl: config.widget.quickExitUrl, allowedOrigins: config.widget.allowedOrigins });
   const { token: telegramToken } = config.telegram;
   const telegram: TelegramChannel | undefined = telegramToken
-    ? createTelegramChannel({
+    ? (await import('./channels/telegram/telegramChannel.js')).createTelegramChannel({
         token: telegramToken,
         settings: config.telegram,
         bot: runtime.bot,
@@ -141,7 +147,7 @@ export async function startWaypoint(config: Config, log: Logger, options: StartO
       throw error;
     }
   }
-  return { url: `http://${host}:${port}`, port, runtime, directLine, stop };
+  return { url: `http://${host}:${port}`, port, runtime, directLine, telegram, stop };
 }
 
 async function main(): Promise<void> {

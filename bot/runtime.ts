@@ -69,7 +69,7 @@ export async function createRuntime(config: Config, log: Logger, { now = Date.no
     log,
     now: () => new Date(now()),
   });
-  const desk = openDesk(config, bus, {
+  const desk = await openDesk(config, bus, {
     hours: createOpeningHours(handoverSettings),
     queue: handoverSettings.queue,
     modules: [...content.forLocale(config.defaultLocale).modules.values()].map(({ id, title }) => ({ id, title })),

@@ -74,17 +74,34 @@ function formatPath(path: ContentPath): string {
     .join('');
 }
 
+/** A YAML file's syntax tree and where its lines start. */
+export interface YamlSource {
+  readonly doc: Document;
+  readonly lines: LineCounter;
+}
+
 /**
  * One parsed YAML file of the content root. Internal to bot/content: it turns paths into line
- * numbers and zod issues into sentences a clinician can act on.
+ * numbers and zod issues into sentences a clinician can act on. `parse` gives the syntax tree;
+ * it is called when a problem needs a line, so a file whose data came from the cache is parsed
+ * only if it has a problem.
  */
 export class ContentFile {
+  private source: YamlSource | undefined;
+
   constructor(
     readonly file: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
+    private readonly parse: () => YamlSource,
     private readonly problems: ContentProblem[],
   ) {}
+
+  private get doc(): Document {
+    return (this.source ??= this.parse()).doc;
+  }
+
+  private get lines(): LineCounter {
+    return (this.source ??= this.parse()).lines;
+  }
 
   report(code: ContentCode, path: ContentPath, message: string): void {
     this.problems.push({ code, file: this.file, path: formatPath(path), line: this.lineOf(path), message });

@@ -8,9 +8,12 @@ import type { Config } from '../config.js';
 import type { InstanceBus } from '../redis/instanceBus.js';
 import type { Desk } from './desk.js';
 import { HandoverDesk, type HandoverDeskOptions } from './handoverDesk.js';
-import { RedisDesk } from './redisDesk.js';
 
-export function openDesk(config: Pick<Config, 'redis' | 'handoverMode'>, bus: InstanceBus | undefined, options: HandoverDeskOptions): Desk {
-  if (bus && config.handoverMode === 'console') return new RedisDesk({ ...options, bus, keyPrefix: config.redis.keyPrefix });
+export async function openDesk(config: Pick<Config, 'redis' | 'handoverMode'>, bus: InstanceBus | undefined, options: HandoverDeskOptions): Promise<Desk> {
+  if (bus && config.handoverMode === 'console') {
+    // Imported only here: an instance without Redis need not spend start-up time on the shared desk.
+    const { RedisDesk } = await import('./redisDesk.js');
+    return new RedisDesk({ ...options, bus, keyPrefix: config.redis.keyPrefix });
+  }
   return new HandoverDesk(options);
 }

@@ -2,8 +2,9 @@
  * Matches what a person typed to one of the offered choices, so typing works as well as
  * pressing a button ("continu", "Continue!", "2"). natural stays behind this door and bot/risk.
  */
-import { JaroWinklerDistance } from 'natural/lib/natural/distance/index.js';
-import { PorterStemmer } from 'natural/lib/natural/stemmers/index.js';
+// File by file: natural's index files load every stemmer and measure it has (bot/risk/naturalFiles.d.ts).
+import JaroWinklerDistance from 'natural/lib/natural/distance/jaro-winkler_distance.js';
+import PorterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 
 export interface ChoiceCandidate {
   readonly code: string;

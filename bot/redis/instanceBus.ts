@@ -10,7 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { newErrorId, type Logger } from '../privacy/logger.js';
+import { BusError, isBusCode } from './busError.js';
 import { connectRedis } from './redisConnection.js';
+
+export { BusError, type BusCode } from './busError.js';
 
 /** An answer slower than this is treated as no answer: the caller's request is waiting on it. */
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -41,19 +44,6 @@ export interface InstanceBus {
   /** Listens to a topic; resolves once Redis confirms, to the function that stops listening. */
   subscribe(topic: string, listener: TopicListener): Promise<() => void>;
   close(): Promise<void>;
-}
-
-const BUS_CODES = ['unreachable', 'timeout', 'failed', 'closed'] as const;
-export type BusCode = (typeof BUS_CODES)[number];
-
-export class BusError extends Error {
-  constructor(readonly code: BusCode) {
-    super(`The other instance did not answer (${code}).`);
-  }
-}
-
-function isBusCode(value: unknown): value is BusCode {
-  return (BUS_CODES as readonly unknown[]).includes(value);
 }
 
 export interface InstanceBusOptions {

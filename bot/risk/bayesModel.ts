@@ -10,7 +10,9 @@
  * message (too slow for a screen on every turn) and multiplies probabilities until long
  * messages underflow to zero.
  */
-import { BayesClassifier } from 'natural/lib/natural/classifiers/index.js';
+// The one classifier by its own file: natural's classifiers index also loads maximum-entropy
+// part-of-speech corpora, which cost every start a tenth of a second or more.
+import BayesClassifier from 'natural/lib/natural/classifiers/bayes_classifier.js';
 
 export interface Prediction<L extends string> {
   readonly label: L;
@@ -26,7 +28,23 @@ export interface TrainedModel<L extends string> {
   logRatios?(features: readonly string[], label: L, against: L): [string, number][];
 }
 
+/**
+ * What training counted, as plain data: a model can be kept between starts (loadRiskScreen.ts)
+ * and compiled again to exactly the same numbers.
+ */
+export interface BayesCounts<L extends string> {
+  readonly smoothing: number;
+  /** How many examples there were in all. */
+  readonly examples: number;
+  /** Per label, in the order natural first saw them: its examples, and in how many of them each feature occurs. */
+  readonly labels: readonly { readonly label: L; readonly examples: number; readonly features: readonly (readonly [string, number])[] }[];
+}
+
 export function trainBayes<L extends string>(documents: readonly { features: readonly string[]; label: L }[]): TrainedModel<L> {
+  return compileBayes(countBayes(documents));
+}
+
+export function countBayes<L extends string>(documents: readonly { features: readonly string[]; label: L }[]): BayesCounts<L> {
   const natural = new BayesClassifier();
   const model = natural.classifier;
   for (const { features, label } of documents) {
@@ -35,23 +53,26 @@ export function trainBayes<L extends string>(documents: readonly { features: rea
     model.addExample(Object.fromEntries([...new Set(features)].map((f, i) => [i, f])), label);
   }
   model.train();
-  // natural (apparatus) counts examples per label only on its dense path; set the totals its dense
-  // path would have (one extra per label and overall, for smoothing), or every likelihood is off.
-  model.totalExamples = 1 + documents.length;
-  for (const label of Object.keys(model.classTotals)) {
-    model.classTotals[label] = 1 + documents.filter((d) => d.label === label).length;
-  }
-  return compile<L>(model);
+  const smoothing = model.smoothing;
+  return {
+    smoothing,
+    examples: documents.length,
+    // natural (apparatus) counts examples per label only on its dense path: count them here.
+    // It stores a feature's first sighting as 1 + smoothing; take the smoothing back off for raw document counts.
+    labels: (Object.keys(model.classFeatures) as L[]).map((label) => ({
+      label,
+      examples: documents.filter((d) => d.label === label).length,
+      features: Object.entries(model.classFeatures[label] ?? {}).map(([f, n]) => [f, n - smoothing] as const),
+    })),
+  };
 }
 
-function compile<L extends string>(model: BayesClassifier['classifier']): TrainedModel<L> {
-  const labels = Object.keys(model.classFeatures) as L[];
-  const smoothing = model.smoothing;
-  // natural stores a feature's first sighting as 1 + smoothing; take the smoothing back off for raw document counts.
-  const counts = labels.map((label) => new Map(Object.entries(model.classFeatures[label] ?? {}).map(([f, n]) => [f, n - smoothing])));
+export function compileBayes<L extends string>({ smoothing, examples, labels: counted }: BayesCounts<L>): TrainedModel<L> {
+  const labels = counted.map(({ label }) => label);
+  const counts = counted.map(({ features }) => new Map(features));
   const vocabulary = new Set(counts.flatMap((c) => [...c.keys()]));
   const denominators = counts.map((c) => [...c.values()].reduce((a, b) => a + b, 0) + smoothing * vocabulary.size);
-  const logPrior = labels.map((label) => Math.log(((model.classTotals[label] ?? 1) - 1 || 1) / (model.totalExamples - 1 || 1)));
+  const logPrior = counted.map((c) => Math.log((c.examples || 1) / (examples || 1)));
   const logLikelihood = counts.map((c, k) => {
     const denominator = denominators[k] as number;
     return new Map([...vocabulary].map((f) => [f, Math.log(((c.get(f) ?? 0) + smoothing) / denominator)]));

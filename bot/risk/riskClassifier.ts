@@ -17,9 +17,9 @@ import type { RiskAssessment, RiskCategory, RiskLevel, RiskScreen } from './risk
 import { NO_RISK } from './riskScreen.js';
 import type { LexiconCategory, RiskData } from './riskData.js';
 import { clausesOf, phraseWords } from './normalise.js';
-import { WordResolver } from './wordResolver.js';
+import { stemsOf, WordResolver } from './wordResolver.js';
 import { PhraseIndex, type PhraseMatch } from './phraseIndex.js';
-import { trainBayes, type TrainedModel } from './bayesModel.js';
+import { compileBayes, countBayes, type BayesCounts, type TrainedModel } from './bayesModel.js';
 import { shouldEscalate, higherLevel } from './riskPolicy.js';
 
 /** A cue cancels a phrase whose first word is at most this many words after it. */
@@ -87,17 +87,34 @@ interface LexiconTag {
   readonly negatedWithin: boolean;
 }
 
+/**
+ * What a screen learnt from its data's examples: the words they use and the model's counts.
+ * The same data always gives the same, and learning it is most of the time a screen takes to
+ * build, so loadRiskScreen.ts keeps it between starts.
+ */
+export interface LearntFromExamples {
+  /** Every word of the lexicon and the examples, with its stem. */
+  readonly knownStems: readonly (readonly [string, string])[];
+  readonly model: BayesCounts<RiskCategory>;
+}
+
 export interface RiskClassifierOptions {
   readonly thresholds?: Readonly<Record<LexiconCategory, number>>;
   readonly minModelWords?: number;
+  /** `learnt` of an earlier screen built on exactly this data: used instead of learning it again. */
+  readonly learnt?: LearntFromExamples;
 }
 
-export function createRiskClassifier(data: RiskData, options: RiskClassifierOptions = {}): RiskScreen & { features(text: string): string[]; explain(text: string): unknown } {
-  const screen = new Screen(data, options.thresholds ?? MODEL_THRESHOLDS, options.minModelWords ?? MODEL_MIN_WORDS);
+export function createRiskClassifier(
+  data: RiskData,
+  options: RiskClassifierOptions = {},
+): RiskScreen & { features(text: string): string[]; explain(text: string): unknown; readonly learnt: LearntFromExamples } {
+  const screen = new Screen(data, options.thresholds ?? MODEL_THRESHOLDS, options.minModelWords ?? MODEL_MIN_WORDS, options.learnt);
   return {
     screen: (text) => screen.assess(text),
     features: (text) => screen.analyse(text).features,
     explain: (text) => screen.explain(text),
+    learnt: screen.learnt,
   };
 }
 
@@ -110,11 +127,13 @@ class Screen {
   private readonly firstPersonSubject: ReadonlySet<string>;
   private readonly copulas: ReadonlySet<string>;
   private readonly scopeExtenders: ReadonlySet<string>;
+  readonly learnt: LearntFromExamples;
 
   constructor(
     data: RiskData,
     private readonly thresholds: Readonly<Record<LexiconCategory, number>>,
     private readonly minModelWords: number,
+    learnt?: LearntFromExamples,
   ) {
     const negationWords = new Set(data.negations.flatMap(phraseWords));
     const lexiconEntries = PRIORITY.flatMap((category) => data.lexicon[category].map((e) => ({ ...e, category, words: phraseWords(e.phrase) })));
@@ -131,8 +150,8 @@ class Screen {
     ];
 
     const anchors = [...lexiconEntries, ...markerEntries].flatMap((e) => e.words);
-    const known = [...anchors, ...data.examples.flatMap((e) => clausesOf(e.text).flat())];
-    this.resolver = new WordResolver(known, anchors);
+    const knownStems = learnt?.knownStems ?? stemsOf([...anchors, ...data.examples.flatMap((e) => clausesOf(e.text).flat())]);
+    this.resolver = new WordResolver(knownStems, anchors);
     const stems = (words: string[]) => words.map((w) => this.resolver.stem(w));
     this.firstPerson = new Set(stems(FIRST_PERSON));
     this.firstPersonSubject = new Set(stems(FIRST_PERSON_SUBJECT));
@@ -146,8 +165,9 @@ class Screen {
     );
     // Markers are fixed expressions: no words may come between their words.
     this.markers = new PhraseIndex(markerEntries.map((e) => ({ stems: stems(e.words), tag: e.tag })), 0);
-    const docs = data.examples.map((e) => ({ features: this.analyse(e.text).features, label: e.category }));
-    this.model = trainBayes(docs);
+    const counts = learnt?.model ?? countBayes(data.examples.map((e) => ({ features: this.analyse(e.text).features, label: e.category })));
+    this.model = compileBayes(counts);
+    this.learnt = { knownStems, model: counts };
   }
 
   assess(text: string): RiskAssessment {

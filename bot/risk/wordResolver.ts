@@ -4,8 +4,9 @@
  * it is closest to. Nothing a person types is cached here: stems of known words are computed
  * once from the lexicon and examples, unknown words are worked out and forgotten.
  */
-import { JaroWinklerDistance } from 'natural/lib/natural/distance/index.js';
-import { PorterStemmer } from 'natural/lib/natural/stemmers/index.js';
+// File by file: natural's index files load every stemmer and measure it has (naturalFiles.d.ts).
+import JaroWinklerDistance from 'natural/lib/natural/distance/jaro-winkler_distance.js';
+import PorterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 
 /** As in README.md: a word this close to a lexicon word is taken as that word. */
 export const FUZZY_SIMILARITY = 0.9;
@@ -13,17 +14,22 @@ export const FUZZY_SIMILARITY = 0.9;
 const FUZZY_MIN_LENGTH = 3;
 const FUZZY_MAX_LENGTH_DIFFERENCE = 2;
 
+/** Each word once, with its stem: the examples use the same few thousand words tens of thousands of times. */
+export function stemsOf(words: Iterable<string>): [string, string][] {
+  return [...new Set(words)].map((word) => [word, PorterStemmer.stem(word)]);
+}
+
 export class WordResolver {
   private readonly knownStems = new Map<string, string>();
   /** Lexicon words by first letter: a misspelling almost always keeps the first letter. */
   private readonly anchorsByInitial = new Map<string, { word: string; stem: string }[]>();
 
   /**
-   * `knownWords`: every word the lexicon and examples use (never guessed at);
+   * `knownStems`: every word the lexicon and examples use (never guessed at), with its stem (stemsOf);
    * `anchors`: the lexicon's own words, which a misspelling may be mapped to.
    */
-  constructor(knownWords: Iterable<string>, anchors: Iterable<string>) {
-    for (const word of knownWords) this.knownStems.set(word, PorterStemmer.stem(word));
+  constructor(knownStems: Iterable<readonly [string, string]>, anchors: Iterable<string>) {
+    for (const [word, stem] of knownStems) this.knownStems.set(word, stem);
     for (const word of new Set(anchors)) {
       if (word.length < FUZZY_MIN_LENGTH + 1) continue;
       const stem = this.knownStems.get(word) ?? PorterStemmer.stem(word);

@@ -14,7 +14,8 @@
  */
 import { ActivityTypes, type Activity } from 'botbuilder';
 import type { Logger } from '../../privacy/logger.js';
-import { BusError, type InstanceBus } from '../../redis/instanceBus.js';
+import { BusError } from '../../redis/busError.js';
+import type { InstanceBus } from '../../redis/instanceBus.js';
 import { conversationTag, createConversationHomes, type ConversationHomes, type Home } from './conversationHomes.js';
 import type { ActivityGroup, DirectLineConversation, DirectLineConversations, Outgoing } from './directLineConversations.js';
 
