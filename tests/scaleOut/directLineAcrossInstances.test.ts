@@ -44,11 +44,11 @@ describeWithRedis('Direct Line across two instances', () => {
     content = await loadContent(path.join(REPO_ROOT, 'resources/content'), { defaultLocale: 'en' });
     messages = content.forLocale('en').messages;
     const secret = randomBytes(24).toString('base64url');
-    for (let i = 0; i < 2; i++) {
-      const dataDir = await mkdtemp(path.join(os.tmpdir(), `waypoint-scale-${i}-`));
-      dataDirs.push(dataDir);
-      instances.push(
-        await startWaypointProcess({
+    for (let i = 0; i < 2; i++) dataDirs.push(await mkdtemp(path.join(os.tmpdir(), `waypoint-scale-${i}-`)));
+    // Side by side: each is its own process, so their start-ups overlap.
+    const started = await Promise.allSettled(
+      dataDirs.map((dataDir) =>
+        startWaypointProcess({
           REDIS_URL: redis.url,
           PSEUDONYM_SECRET: secret,
           DATA_DIR: dataDir,
@@ -58,8 +58,11 @@ describeWithRedis('Direct Line across two instances', () => {
           // The whole walk stays in the buffer, so the test can compare it with what the client got.
           DIRECT_LINE_BUFFER_ACTIVITIES: '1000',
         }),
-      );
-    }
+      ),
+    );
+    for (const outcome of started) if (outcome.status === 'fulfilled') instances.push(outcome.value);
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
     proxy = await startRoundRobinProxy(instances.map((instance) => instance.url));
   }, 90_000);
 

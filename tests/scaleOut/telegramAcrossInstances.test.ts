@@ -17,7 +17,7 @@ import { FAKE_TOKEN, FakeTelegramApi } from '../support/fakeTelegramApi.js';
 import { everythingInRedis } from '../support/redisContents.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../support/roundRobinProxy.js';
-import { TelegramPerson } from '../support/telegramRig.js';
+import { finishedByLogLines, TelegramPerson } from '../support/telegramRig.js';
 import { ALWAYS_OPEN } from '../support/testConfig.js';
 import { startWaypointProcess, type WaypointProcess } from '../support/waypointProcess.js';
 
@@ -85,7 +85,7 @@ describeWithRedis('Telegram across two instances', () => {
   function person(chatId: number): TelegramPerson {
     // Counted over both instances (a stopped one's output stays readable).
     const all = [...instances];
-    return new TelegramPerson(api, chatId, 'en', () => all.reduce((sum, instance) => sum + handledBy(instance), 0));
+    return new TelegramPerson(api, chatId, 'en', finishedByLogLines(api, () => all.reduce((sum, instance) => sum + handledBy(instance), 0)));
   }
 
   async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
