@@ -28,6 +28,7 @@ import { benchConfig, serveDirectLine, type ServedDirectLine } from './support/b
 import { growth, heapCensus, type HeapCensus } from './support/heapProfile.js';
 import { heapAfterGc, openFileLimit, sleep } from './support/measure.js';
 import type { OpenerCommand, OpenerReport } from './support/openConversations.js';
+import { runWithinDeadline } from './support/withinDeadline.js';
 
 const TARGET_KB = 16;
 const WARM_UP_CONVERSATIONS = 50;
@@ -139,30 +140,13 @@ async function main(): Promise<void> {
   let runtime: Runtime | undefined;
   let served: ServedDirectLine | undefined;
   let opener: Opener | undefined;
-  let closing: Promise<void> | undefined;
-  const closeAll = () =>
-    (closing ??= (async () => {
-      opener?.close();
-      await served?.close();
-      await runtime?.close();
-      await rm(dataDir, { recursive: true, force: true });
-    })());
-  let reported = false;
-  const reportOnce = async () => {
-    if (reported) return;
-    reported = true;
-    await report();
+  const closeAll = async () => {
+    opener?.close();
+    await served?.close();
+    await runtime?.close();
+    await rm(dataDir, { recursive: true, force: true });
   };
-  const deadline = setTimeout(() => {
-    void (async () => {
-      stoppedEarly = `stopped after ${maxSeconds} s: the figures are what was measured by then`;
-      await reportOnce();
-      await Promise.race([closeAll(), sleep(5000)]);
-      process.exit(0);
-    })();
-  }, maxSeconds * 1000);
-
-  try {
+  const run = async () => {
     const files = openFileLimit();
     if (files !== undefined && files < conversations + 500) {
       throw new Error(`${conversations} open streams need about ${conversations + 500} open files; this process may open ${files} (raise it with ulimit -n)`);
@@ -211,13 +195,17 @@ async function main(): Promise<void> {
     measured.heapStreamsDropped = heapAfterGc().heapUsed;
     endAll();
     measured.heapEnded = heapAfterGc().heapUsed;
-  } catch (error) {
-    stoppedEarly = `the benchmark stopped early: ${error instanceof Error ? error.message : String(error)}`;
-  } finally {
-    clearTimeout(deadline);
-    await reportOnce();
-    await closeAll();
-  }
+  };
+  await runWithinDeadline({
+    maxSeconds,
+    cleanupMs: 5000,
+    run,
+    report: async (reason) => {
+      stoppedEarly = reason;
+      await report();
+    },
+    close: closeAll,
+  });
 }
 
 /** The server notices dropped streams a little after the people drop them. */

@@ -20,7 +20,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request, type OutgoingHttpHeaders } from 'node:http';
+import { Agent } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
@@ -33,7 +33,9 @@ import { createRuntime, type Runtime } from '../../bot/runtime.js';
 import { EchoBot } from './echoBot.js';
 import { figure, round2, writeBenchResult } from './support/benchResult.js';
 import { benchConfig, serveDirectLine, type ServedDirectLine } from './support/benchServer.js';
-import { heapAfterGc, openFileLimit, percentile } from './support/measure.js';
+import { heapAfterGc, openFileLimit, percentile, sleep } from './support/measure.js';
+import { postJson } from './support/postJson.js';
+import { runWithinDeadline } from './support/withinDeadline.js';
 
 const DEFAULT_CONVERSATIONS = 50;
 const DEFAULT_TURNS = 8;
@@ -109,9 +111,9 @@ class Person {
 
   /** Widget token, new conversation (the welcome turn runs), stream open, welcome received. */
   static async start(url: string, replyTimeoutMs: number): Promise<{ person: Person; startMs: number }> {
-    const { token } = await post<{ token: string }>(`${url}/webchat/token`, undefined, { locale: 'en' });
+    const { token } = await postJson<{ token: string }>(keepAlive, `${url}/webchat/token`, undefined, { locale: 'en' });
     const started = performance.now();
-    const conversation = await post<{ conversationId: string; token: string; streamUrl: string }>(`${url}/v3/directline/conversations`, token, {});
+    const conversation = await postJson<{ conversationId: string; token: string; streamUrl: string }>(keepAlive, `${url}/v3/directline/conversations`, token, {});
     const startMs = performance.now() - started;
     const stream = new WebSocket(conversation.streamUrl);
     const person = new Person(replyTimeoutMs, url, conversation.conversationId, conversation.token, stream);
@@ -133,7 +135,7 @@ class Person {
     this.said.push(text);
     const replied = this.nextReply();
     const sentAt = performance.now();
-    await post(this.activitiesUrl(), this.token, { type: 'message', text, locale: 'en', channelData: { clientActivityID: randomUUID() } });
+    await postJson(keepAlive, this.activitiesUrl(), this.token, { type: 'message', text, locale: 'en', channelData: { clientActivityID: randomUUID() } });
     const completeAt = performance.now();
     const firstReplyAt = await replied.catch((error: unknown) => {
       throw new Error(`${messageOf(error)} (the POST was answered after ${Math.round(completeAt - sentAt)} ms)`);
@@ -148,7 +150,7 @@ class Person {
   async end(): Promise<void> {
     const closed = once(this.stream, 'close');
     try {
-      await post(this.activitiesUrl(), this.token, { type: 'endOfConversation' });
+      await postJson(keepAlive, this.activitiesUrl(), this.token, { type: 'endOfConversation' });
       await Promise.race([closed, sleep(2000)]);
     } finally {
       this.stream.terminate();
@@ -271,55 +273,12 @@ function runPeople(port: MessagePort): void {
  */
 const keepAlive = new Agent({ keepAlive: true, maxFreeSockets: Infinity });
 
-async function post<T = unknown>(url: string, token: string | undefined, body: unknown): Promise<T> {
-  try {
-    return await postOnce<T>(url, token, body);
-  } catch (error) {
-    // The server may close an idle kept-alive connection just as it is reused; Node's documented
-    // remedy is to retry on a fresh one. The request never reached the server.
-    if ((error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
-      return postOnce<T>(url, token, body);
-    }
-    throw error;
-  }
-}
-
-function postOnce<T>(url: string, token: string | undefined, body: unknown): Promise<T> {
-  const payload = JSON.stringify(body);
-  const headers: OutgoingHttpHeaders = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) };
-  if (token) headers.Authorization = `Bearer ${token}`;
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers, agent: keepAlive }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        if (res.statusCode !== 200 && res.statusCode !== 201) {
-          const route = new URL(url).pathname.replace(/conversations\/[^/]+/, 'conversations/:id');
-          return reject(new Error(`POST ${route} answered ${res.statusCode}`));
-        }
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T);
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      });
-    });
-    req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
-    req.end(payload);
-  });
-}
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 function nextLoopPass(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -548,31 +507,14 @@ async function main(): Promise<void> {
   const servers: ServedDirectLine[] = [];
   let people: People | undefined;
 
-  let closing: Promise<void> | undefined;
-  const closeAll = () =>
-    (closing ??= (async () => {
-      await people?.close();
-      await Promise.allSettled(servers.map((server) => server.close()));
-      await runtime?.close();
-      await rm(dataDir, { recursive: true, force: true });
-    })());
-
-  let reported = false;
-  const reportOnce = async (skipped: string | undefined) => {
-    if (reported) return;
-    reported = true;
-    await report(options, rounds, said, skipped);
+  const closeAll = async () => {
+    await people?.close();
+    await Promise.allSettled(servers.map((server) => server.close()));
+    await runtime?.close();
+    await rm(dataDir, { recursive: true, force: true });
   };
-  const deadline = setTimeout(() => {
-    void (async () => {
-      await reportOnce(`stopped after ${options.maxSeconds} s: the figures are what was measured by then`);
-      await Promise.race([closeAll(), sleep(CLEANUP_TIMEOUT_MS)]);
-      process.exit(0);
-    })();
-  }, options.maxSeconds * 1000);
 
-  let failure: string | undefined;
-  try {
+  const run = async () => {
     const files = openFileLimit();
     const needed = FILES_PER_CONVERSATION * options.conversations + 200;
     if (files !== undefined && files < needed) {
@@ -626,13 +568,14 @@ async function main(): Promise<void> {
       const done = await runRound(bot, options.conversations, true);
       if (done.offScript > 0) console.log(`note: ${done.offScript} of ${bot}'s people said something else than the first person`);
     }
-  } catch (error) {
-    failure = `the benchmark stopped early: ${messageOf(error)}`;
-  } finally {
-    clearTimeout(deadline);
-    await reportOnce(failure);
-    await closeAll();
-  }
+  };
+  await runWithinDeadline({
+    maxSeconds: options.maxSeconds,
+    cleanupMs: CLEANUP_TIMEOUT_MS,
+    run,
+    report: (skipped) => report(options, rounds, said, skipped),
+    close: closeAll,
+  });
 }
 
 if (isMainThread) {

@@ -31,8 +31,9 @@ import { createRuntime, type Runtime } from '../../bot/runtime.js';
 import { haveRedis, startRedisServer, type RedisServer } from '../support/redisProcess.js';
 import { figure, round2, writeBenchResult, type Figure } from './support/benchResult.js';
 import { benchConfig } from './support/benchServer.js';
-import { percentile, sleep } from './support/measure.js';
+import { percentile } from './support/measure.js';
 import { benchPerson, keysOf, realPersonState, storeAsLowdbFiles, storeThroughStorage } from './support/storedPeople.js';
+import { runWithinDeadline } from './support/withinDeadline.js';
 
 type Backend = 'lowdb' | 'redis';
 const TARGET_GROWTH = 1.25;
@@ -238,38 +239,25 @@ async function closeAll(): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  let reported = false;
-  const reportOnce = async () => {
-    if (reported) return;
-    reported = true;
-    await report();
-  };
-  const deadline = setTimeout(() => {
-    void (async () => {
-      stoppedEarly = `stopped after ${maxSeconds} s: the figures are what was measured by then`;
-      await reportOnce();
-      await Promise.race([closeAll(), sleep(10_000)]);
-      process.exit(0);
-    })();
-  }, maxSeconds * 1000);
-  try {
-    if (backend === 'redis' && !haveRedis) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
-    for (const people of sizes) {
-      const store = await prepare(people);
-      console.log(`seeding ${people.toLocaleString('en')} people into ${backend}...`);
-      await seed(store);
-      await reopen(store);
-    }
-    console.log(`measuring ${WARM_UP_TURNS} warm-up and ${turns} measured turns per size...`);
-    await measure();
-  } catch (error) {
-    stoppedEarly ??= `the benchmark stopped early: ${error instanceof Error ? error.message : String(error)}`;
-  } finally {
-    clearTimeout(deadline);
-    await reportOnce();
-    await closeAll();
+async function run(): Promise<void> {
+  if (backend === 'redis' && !haveRedis) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
+  for (const people of sizes) {
+    const store = await prepare(people);
+    console.log(`seeding ${people.toLocaleString('en')} people into ${backend}...`);
+    await seed(store);
+    await reopen(store);
   }
+  console.log(`measuring ${WARM_UP_TURNS} warm-up and ${turns} measured turns per size...`);
+  await measure();
 }
 
-await main();
+await runWithinDeadline({
+  maxSeconds,
+  cleanupMs: 10_000,
+  run,
+  report: async (reason) => {
+    stoppedEarly = reason;
+    await report();
+  },
+  close: closeAll,
+});

@@ -3,27 +3,17 @@
  * sign in, go available, accept a waiting person, and read what they type as text, never as
  * markup, with no request leaving our own origin.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
-import { buttons, startRig, texts, PASSWORD, type Rig } from '../support/liveChatRig.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-// CI installs Chromium (.ci/run) and sets this, so a missing browser there is a failure, not a skip.
-if (!haveBrowser && process.env.WAYPOINT_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-if (!haveBrowser) process.stdout.write(`Browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium).\n`);
-const describeInBrowser = haveBrowser ? describe : describe.skip;
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import type { Browser } from 'playwright-core';
+import { describeInBrowser, launchChromium, signInToConsole } from '../support/chromium.js';
+import { buttons, startRig, texts, type Rig } from '../support/liveChatRig.js';
 
 describeInBrowser('counsellor console in Chromium', () => {
   let browser: Browser;
   let rig: Rig;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     rig = await startRig([{ name: 'Sam', role: 'counsellor' }]);
   });
   afterAll(async () => {
@@ -43,10 +33,7 @@ describeInBrowser('counsellor console in Chromium', () => {
       void dialog.dismiss();
     });
 
-    await page.goto(`${rig.running.url}/console`);
-    await page.getByLabel('Name').fill('Sam');
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInToConsole(page, rig.running.url, 'Sam');
     await page.getByLabel('Available for new chats').check();
     await expect(page.locator('#queue-empty')).toBeDefined();
 

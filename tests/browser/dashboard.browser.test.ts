@@ -4,20 +4,13 @@
  * ones hidden, changes the range, downloads the CSV; a counsellor is refused. No request leaves
  * our origin and the page's strict policy is never violated.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startRig, PASSWORD, type Rig } from '../support/liveChatRig.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startRig, type Rig } from '../support/liveChatRig.js';
 import { REPO_ROOT } from '../support/botHarness.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-// CI installs Chromium (.ci/run) and sets this, so a missing browser there is a failure, not a skip.
-if (!haveBrowser && process.env.WAYPOINT_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-if (!haveBrowser) process.stdout.write(`Browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium).\n`);
-const describeInBrowser = haveBrowser ? describe : describe.skip;
+import { describeInBrowser, launchChromium, signInToConsole } from '../support/chromium.js';
 
 const SCREENSHOT = path.join(REPO_ROOT, 'tests/output/dashboard.png');
 const WAIT_MS = 5000;
@@ -49,14 +42,6 @@ async function visit(browser: Browser, rig: Rig): Promise<{ context: BrowserCont
   return { context, page, foreign, violations };
 }
 
-async function signIn(page: Page, rig: Rig, name: string): Promise<void> {
-  await page.goto(`${rig.running.url}/console`);
-  await page.getByLabel('Name').fill(name);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.locator('#whoami').filter({ hasText: name }).waitFor({ timeout: WAIT_MS });
-}
-
 const texts = (page: Page, selector: string) => page.locator(selector).allTextContents();
 
 describeInBrowser('supervisor dashboard in Chromium', () => {
@@ -64,10 +49,7 @@ describeInBrowser('supervisor dashboard in Chromium', () => {
   let rig: Rig;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     rig = await startRig([
       { name: 'Priya', role: 'supervisor' },
       { name: 'Sam', role: 'counsellor' },
@@ -107,7 +89,7 @@ describeInBrowser('supervisor dashboard in Chromium', () => {
 
   it('draws the seeded figures for a supervisor, hides small counts, follows a new range and exports a suppressed CSV', async () => {
     const { context, page, foreign, violations } = await visit(browser, rig);
-    await signIn(page, rig, 'Priya');
+    await signInToConsole(page, rig.running.url, 'Priya', WAIT_MS);
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.waitForURL(/\/console\/dashboard\?from=/, { timeout: WAIT_MS });
     await page.locator('#range-summary').filter({ hasText: '(30 days)' }).waitFor({ timeout: WAIT_MS });
@@ -193,7 +175,7 @@ describeInBrowser('supervisor dashboard in Chromium', () => {
 
   it('refuses a counsellor, who also sees no link to it', async () => {
     const { context, page, foreign, violations } = await visit(browser, rig);
-    await signIn(page, rig, 'Sam');
+    await signInToConsole(page, rig.running.url, 'Sam', WAIT_MS);
     expect(await page.locator('#dashboard-link').isHidden()).toBe(true);
 
     const response = await page.goto(`${rig.running.url}/console/dashboard`);

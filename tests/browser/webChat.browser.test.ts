@@ -5,27 +5,20 @@
  * over polling. Throughout, nothing may be requested from anywhere but our own server (apart
  * from the page quick exit goes to), and nothing may be left in cookies or browser storage.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Frame, type FrameLocator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Frame, FrameLocator, Page } from 'playwright-core';
 import { parse } from 'yaml';
 import { startWaypoint, type RunningWaypoint } from '../../bot/index.js';
 import { REPO_ROOT } from '../support/botHarness.js';
 import { captureLog } from '../support/capturedLog.js';
+import { describeInBrowser, launchChromium } from '../support/chromium.js';
 import { testConfig } from '../support/testConfig.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-// CI installs Chromium (.ci/run) and sets this, so a missing browser there is a failure, not a skip.
-if (!haveBrowser && process.env.WAYPOINT_REQUIRE_BROWSER) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-if (!haveBrowser) process.stdout.write(`Browser tests skipped: ${CHROMIUM} not found (apt-get install -y chromium).\n`);
-const describeInBrowser = haveBrowser ? describe : describe.skip;
 
 const SCREENSHOT = path.join(REPO_ROOT, 'tests/output/webchat-open.png');
 const WAIT_MS = 10_000;
@@ -199,10 +192,7 @@ describeInBrowser('the web chat widget in Chromium', () => {
 
   beforeAll(async () => {
     words = await readWords();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     neutral = await startNeutralSite();
     exitUrl = `${neutral.origin}/weather`;
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'waypoint-webchat-'));

@@ -19,6 +19,7 @@ import type { Content } from '../../bot/content/schema.js';
 import { createPseudonymizer } from '../../bot/privacy/pseudonym.js';
 import { createLowdbStorage } from '../../bot/storage/lowdbStorage.js';
 import { REPO_ROOT } from '../support/botHarness.js';
+import { seededRandom } from '../support/seededRandom.js';
 import { startWaypointProcess, type WaypointProcess } from '../support/waypointProcess.js';
 import { Acknowledged, checkStore, StepIndex, type StoreCheck } from './acknowledgedState.js';
 import { DirectLinePerson, type BotTurn } from './directLinePerson.js';
@@ -257,16 +258,4 @@ function sleep(ms: number): Promise<void> {
 function messageOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string } }).cause?.code;
   return `${(error as Error).message ?? String(error)}${cause ? ` (${cause})` : ''}`;
-}
-
-/** mulberry32: the same seed gives the same choices, so a failing run can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -24,7 +24,8 @@ import { REPO_ROOT } from '../support/botHarness.js';
 import { startWaypointProcess, type WaypointProcess } from '../support/waypointProcess.js';
 import { StepIndex } from './acknowledgedState.js';
 import { DirectLinePerson } from './directLinePerson.js';
-import { faultEnv, seededRandom } from './killDuringWritesRun.js';
+import { seededRandom } from '../support/seededRandom.js';
+import { faultEnv } from './killDuringWritesRun.js';
 import { INSPECT_ON_LOOPBACK, memoryAfterGc, type MemoryAfterGc } from './processMemory.js';
 
 const RESULTS_FILE = path.join(REPO_ROOT, 'bench/results/soak.json');

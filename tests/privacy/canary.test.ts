@@ -3,11 +3,10 @@
  * and with every interruption must not appear in any stored file, file name or log line.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Activity } from 'botbuilder';
-import { buttons, createBotHarness, texts, type BotHarness } from '../support/botHarness.js';
+import { createBotHarness, type BotHarness } from '../support/botHarness.js';
+import { walkModuleTypingCanaries } from '../support/moduleWalk.js';
+import { everyFile, expectNoMarkerInFiles } from '../support/storedFiles.js';
 import type { MemoryAdapter } from '../../bot/channels/memory/memoryAdapter.js';
 
 const canaries: string[] = [];
@@ -18,50 +17,10 @@ function canary(): string {
   return value;
 }
 
-async function everyFile(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
-}
-
 describe('canaries typed through every path', () => {
   let harness: BotHarness;
   let person: MemoryAdapter;
   let content: ReturnType<BotHarness['runtime']['content']['forLocale']>;
-
-  async function press(replies: Activity[], label: string): Promise<Activity[]> {
-    expect(buttons(replies)).toContain(label);
-    return person.say(label);
-  }
-
-  /** Walks one module to its end, typing a canary before answering each question. */
-  async function walkModule(title: string): Promise<void> {
-    const { messages } = content;
-    let replies = await person.say(title);
-    const asked = new Set<string>();
-    for (let turn = 0; turn < 80; turn += 1) {
-      const offered = buttons(replies);
-      if (offered.includes(messages.end.menu)) {
-        await person.say(canary());
-        await press(await person.say(messages.menu.help), messages.end.menu);
-        return;
-      }
-      // Free text at a question that expects a button: not understood, nothing stored.
-      replies = await person.say(canary());
-      const again = buttons(replies);
-      if (again.includes(messages.reflect.skip)) {
-        replies = await person.say(canary());
-      } else if (again.includes(messages.pick.done)) {
-        await person.say(again[0]!);
-        replies = await person.say(messages.pick.done);
-      } else if (again.length > 0) {
-        // The first option usually goes on; on a question seen before it loops back, so take the last.
-        const question = texts(replies).at(-1) ?? '';
-        replies = await person.say(asked.has(question) ? again.at(-1)! : again[0]!);
-        asked.add(question);
-      }
-    }
-    throw new Error(`module "${title}" did not reach its end in 80 turns: ${texts(replies).join(' | ')}`);
-  }
 
   /**
    * Every safety path, with canaries inside the crisis messages themselves (what the screen
@@ -92,7 +51,7 @@ describe('canaries typed through every path', () => {
     await person.say(canary());
     await person.say(content.messages.consent.agree);
     await person.say(canary());
-    for (const module of content.modules.values()) await walkModule(module.title);
+    for (const module of content.modules.values()) await walkModuleTypingCanaries(person, module.title, content.messages, canary);
     // Interruptions, and free text around them.
     for (const command of ['help', 'my plan', 'talk to a person', 'menu']) {
       await person.say(command);
@@ -127,14 +86,10 @@ describe('canaries typed through every path', () => {
   });
 
   it('finds no canary in any stored file or file name', async () => {
-    for (const file of await everyFile(harness.dataDir)) {
-      const text = (await readFile(file, 'utf8')).toLowerCase();
-      for (const value of canaries) {
-        const secret = value.split(' ')[1]!;
-        expect(file).not.toContain(secret);
-        expect(text).not.toContain(secret);
-      }
-    }
+    await expectNoMarkerInFiles(
+      harness.dataDir,
+      canaries.map((value) => value.split(' ')[1]!),
+    );
   });
 
   it('finds no canary in any log line, and no failed turn or refused write', () => {

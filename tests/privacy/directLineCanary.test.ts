@@ -5,7 +5,7 @@
  * held them is gone.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,7 @@ import { testConfig } from '../support/testConfig.js';
 import { startWaypoint, type RunningWaypoint } from '../../bot/index.js';
 import { captureLog } from '../support/capturedLog.js';
 import { DirectLineClient } from '../support/directLineClient.js';
+import { expectNoMarkerInFiles } from '../support/storedFiles.js';
 
 const SECRET = 'a-direct-line-secret-for-the-canary-test-only';
 const markers: string[] = [];
@@ -100,15 +101,7 @@ describe('canaries typed through Direct Line', () => {
   });
 
   it('finds no canary in any stored file or file name', async () => {
-    const entries = await readdir(dataDir, { withFileTypes: true, recursive: true });
-    for (const entry of entries.filter((e) => e.isFile())) {
-      const file = path.join(entry.parentPath, entry.name);
-      const text = await readFile(file, 'utf8');
-      for (const marker of markers) {
-        expect(file).not.toContain(marker);
-        expect(text).not.toContain(marker);
-      }
-    }
+    await expectNoMarkerInFiles(dataDir, markers);
   });
 
   it('finds no canary in any log line, and no failed turn', () => {

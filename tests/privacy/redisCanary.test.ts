@@ -7,15 +7,13 @@
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Activity } from 'botbuilder';
-import type { Redis } from 'ioredis';
 import type { Messages } from '../../bot/content/schema.js';
-import { connectRedis } from '../../bot/redis/redisConnection.js';
-import { captureLog } from '../support/capturedLog.js';
 import { buttons, startRig, texts, type Counsellor, type Rig } from '../support/liveChatRig.js';
+import { walkModuleTypingCanaries } from '../support/moduleWalk.js';
+import { everythingInRedis } from '../support/redisContents.js';
 import { describeWithRedis, startRedisServer, type RedisServer } from '../support/redisServer.js';
+import { expectNoMarkerInFiles } from '../support/storedFiles.js';
 
 const SITE_SECRET = 'a-direct-line-secret-for-the-redis-canary-test';
 const PSEUDONYM_SECRET = 'a-pseudonym-secret-for-the-redis-canary-test';
@@ -84,77 +82,14 @@ class WebChatPerson {
   }
 }
 
-/** Every Redis key, found with SCAN. */
-async function everyKey(redis: Redis): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
-
-/** Everything Redis holds under `key`, as text, whatever the type. */
-async function valueOf(redis: Redis, key: string): Promise<string> {
-  const type = await redis.type(key);
-  switch (type) {
-    case 'string':
-      return (await redis.get(key)) ?? '';
-    case 'hash':
-      return JSON.stringify(await redis.hgetall(key));
-    case 'list':
-      return JSON.stringify(await redis.lrange(key, 0, -1));
-    case 'set':
-      return JSON.stringify(await redis.smembers(key));
-    case 'zset':
-      return JSON.stringify(await redis.zrange(key, 0, '-1', 'WITHSCORES'));
-    case 'stream':
-      return JSON.stringify(await redis.xrange(key, '-', '+'));
-    case 'none':
-      return ''; // expired between SCAN and now
-    default:
-      throw new Error(`a Redis key of type ${type}: teach this test to read it`);
-  }
-}
-
 describeWithRedis('canaries typed through Direct Line into a Waypoint on Redis', () => {
   let server: RedisServer;
   let rig: Rig;
-  let admin: Redis;
   let messages: Messages;
-  const { log: adminLog } = captureLog();
 
   async function press(person: WebChatPerson, replies: Activity[], label: string): Promise<Activity[]> {
     expect(buttons(replies)).toContain(label);
     return person.say(label);
-  }
-
-  /** Walks one module to its end, typing a canary before answering each question (as tests/privacy/canary.test.ts does). */
-  async function walkModule(person: WebChatPerson, title: string): Promise<void> {
-    let replies = await person.say(title);
-    const asked = new Set<string>();
-    for (let turn = 0; turn < 80; turn += 1) {
-      if (buttons(replies).includes(messages.end.menu)) {
-        await person.say(canary());
-        await press(person, await person.say(messages.menu.help), messages.end.menu);
-        return;
-      }
-      replies = await person.say(canary());
-      const again = buttons(replies);
-      if (again.includes(messages.reflect.skip)) {
-        replies = await person.say(canary());
-      } else if (again.includes(messages.pick.done)) {
-        await person.say(again[0]!);
-        replies = await person.say(messages.pick.done);
-      } else if (again.length > 0) {
-        const question = texts(replies).at(-1) ?? '';
-        replies = await person.say(asked.has(question) ? again.at(-1)! : again[0]!);
-        asked.add(question);
-      }
-    }
-    throw new Error(`module "${title}" did not reach its end in 80 turns: ${texts(replies).join(' | ')}`);
   }
 
   async function walkSafetyDialogs(person: WebChatPerson): Promise<void> {
@@ -198,7 +133,6 @@ describeWithRedis('canaries typed through Direct Line into a Waypoint on Redis',
 
   beforeAll(async () => {
     server = await startRedisServer();
-    admin = connectRedis(server.url, { log: adminLog, name: 'test-admin' });
     rig = await startRig([{ name: 'Sam', role: 'counsellor' }], { REDIS_URL: server.url, PSEUDONYM_SECRET, DIRECT_LINE_SECRET: SITE_SECRET });
     messages = rig.running.runtime.content.forLocale('en').messages;
     const counsellor = await rig.counsellor('Sam');
@@ -213,7 +147,7 @@ describeWithRedis('canaries typed through Direct Line into a Waypoint on Redis',
     await person.say(canary());
     await person.say(messages.consent.agree);
     await person.say(canary());
-    for (const module of rig.running.runtime.content.forLocale('en').modules.values()) await walkModule(person, module.title);
+    for (const module of rig.running.runtime.content.forLocale('en').modules.values()) await walkModuleTypingCanaries(person, module.title, messages, canary);
     for (const command of ['help', 'my plan', 'menu']) {
       await person.say(command);
       await person.say(canary());
@@ -245,7 +179,6 @@ describeWithRedis('canaries typed through Direct Line into a Waypoint on Redis',
 
   afterAll(async () => {
     await rig?.close();
-    await admin?.quit();
     await server?.stop();
   });
 
@@ -254,31 +187,18 @@ describeWithRedis('canaries typed through Direct Line into a Waypoint on Redis',
   });
 
   it('stored state in Redis, so the search is not vacuous', async () => {
-    const keys = await everyKey(admin);
+    const { keys } = await everythingInRedis(server.url);
     expect(keys.filter((key) => key.startsWith('waypoint:state:')).length).toBeGreaterThanOrEqual(2);
   });
 
   it('finds no canary in any Redis key name or value', async () => {
-    const keys = await everyKey(admin);
-    for (const key of keys) {
-      const value = await valueOf(admin, key);
-      for (const marker of markers) {
-        expect(key).not.toContain(marker);
-        expect(value).not.toContain(marker);
-      }
-    }
+    const { keys, text } = await everythingInRedis(server.url);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const marker of markers) expect(text).not.toContain(marker);
   });
 
   it('finds no canary in any file the Waypoint wrote beside Redis', async () => {
-    const entries = await readdir(rig.dataDir, { withFileTypes: true, recursive: true });
-    for (const entry of entries.filter((e) => e.isFile())) {
-      const file = path.join(entry.parentPath, entry.name);
-      const text = await readFile(file, 'utf8');
-      for (const marker of markers) {
-        expect(file).not.toContain(marker);
-        expect(text).not.toContain(marker);
-      }
-    }
+    await expectNoMarkerInFiles(rig.dataDir, markers);
   });
 
   it('finds no canary in any log line, and no failed turn or refused write', () => {

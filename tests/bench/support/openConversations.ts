@@ -6,10 +6,11 @@
  * one command at a time; loopback only.
  */
 import { once } from 'node:events';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Activity } from 'botbuilder';
 import WebSocket from 'ws';
+import { postJson } from './postJson.js';
 
 export type OpenerCommand =
   | {
@@ -36,7 +37,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 let streams: WebSocket[] = [];
 
 async function openOne(url: string, secret: string, say: string): Promise<WebSocket> {
-  const started = await post<{ conversationId: string; token: string; streamUrl: string }>(`${url}/v3/directline/conversations`, secret, { locale: 'en' });
+  const started = await postJson<{ conversationId: string; token: string; streamUrl: string }>(agent, `${url}/v3/directline/conversations`, secret, { locale: 'en' });
   const stream = new WebSocket(started.streamUrl);
   stream.on('error', () => undefined);
   try {
@@ -45,7 +46,7 @@ async function openOne(url: string, secret: string, say: string): Promise<WebSoc
     await botMessages.atLeast(1);
     const welcomed = botMessages.count();
     const activities = `${url}/v3/directline/conversations/${encodeURIComponent(started.conversationId)}/activities`;
-    await post(activities, started.token, { type: 'message', text: say, locale: 'en', channelData: { clientActivityID: `bench-${performance.now()}` } });
+    await postJson(agent, activities, started.token, { type: 'message', text: say, locale: 'en', channelData: { clientActivityID: `bench-${performance.now()}` } });
     await botMessages.atLeast(welcomed + 1);
     botMessages.stop();
     return stream;
@@ -109,46 +110,6 @@ function closeStreams(): OpenerReport {
   for (const stream of streams) stream.terminate();
   streams = [];
   return { kind: 'streamsClosed', closed };
-}
-
-async function post<T = unknown>(url: string, bearer: string, body: unknown): Promise<T> {
-  try {
-    return await postOnce<T>(url, bearer, body);
-  } catch (error) {
-    // The server may close an idle kept-alive connection just as it is reused; Node's documented
-    // remedy is to retry on a fresh one. The request never reached the server.
-    if ((error as { reusedSocket?: boolean }).reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET') return postOnce<T>(url, bearer, body);
-    throw error;
-  }
-}
-
-function postOnce<T>(url: string, bearer: string, body: unknown): Promise<T> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Authorization: `Bearer ${bearer}` },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          if (res.statusCode !== 200 && res.statusCode !== 201) return reject(new Error(`POST ${new URL(url).pathname.replace(/conversations\/[^/]+/, 'conversations/:id')} answered ${res.statusCode}`));
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as T);
-          } catch (error) {
-            reject(error instanceof Error ? error : new Error(String(error)));
-          }
-        });
-      },
-    );
-    req.on('error', (error) => reject(Object.assign(error, { reusedSocket: req.reusedSocket })));
-    req.end(payload);
-  });
 }
 
 function answer(report: OpenerReport): void {

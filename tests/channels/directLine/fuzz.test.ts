@@ -13,6 +13,7 @@ import type { Activity } from 'botbuilder';
 import WebSocket from 'ws';
 import { HTTP_ERRORS, type HttpErrorCode } from '../../../bot/httpErrors.js';
 import { REPO_ROOT } from '../../support/botHarness.js';
+import { seededRandom } from '../../support/seededRandom.js';
 import {
   openStream,
   rawExchange,
@@ -88,18 +89,6 @@ const ODD_AUTHORIZATIONS = ['', 'Bearer', 'Bearer ', 'bearer x', 'Basic dXNlcjpw
 
 /** Activity fields a client might send, each to get a wrong type. */
 const ACTIVITY_FIELDS = ['type', 'text', 'locale', 'name', 'channelData', 'channelData.clientActivityID', 'attachments', 'attachments.0', 'attachments.0.contentType', 'from', 'conversation', 'id', 'value', 'entities', 'suggestedActions'];
-
-/** mulberry32: small, seeded, the same sequence on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FuzzRequest {
   readonly label: string;
