@@ -68,3 +68,17 @@ export const CONSOLE_ERROR_MESSAGES: Readonly<Record<ConsoleErrorCode, string>> 
   DELIVERY_FAILED: 'The message could not be delivered: the person may have left.',
   LIVE_CHAT_UNAVAILABLE: 'The chat servers have lost touch with each other. It should come back by itself; until then messages and accepts may fail.',
 };
+
+/** The first frame a console page gets: who it is signed in as, and what it may suggest. */
+export function helloFrame(
+  counsellor: { readonly name: string; readonly role: string; readonly available: boolean },
+  now: number,
+  modules: readonly { id: string; title: string }[],
+): ConsoleFrame {
+  return { type: 'hello', name: counsellor.name, role: counsellor.role, available: counsellor.available, now, modules };
+}
+
+/** Why something a console asked for did not happen; `ref` ties it to the message it concerns. */
+export function errorFrame(code: ConsoleErrorCode, ref?: string): ConsoleFrame {
+  return { type: 'error', code, message: CONSOLE_ERROR_MESSAGES[code], ...(ref === undefined ? {} : { ref }) };
+}

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ContextCard } from './contextCard.js';
 import { WaitingQueue, type QueueEntry } from './waitingQueue.js';
-import { CONSOLE_ERROR_MESSAGES, type ConsoleErrorCode, type ConsoleFrame, type OpenChat } from './consoleFrames.js';
+import { errorFrame, helloFrame, type ConsoleErrorCode, type ConsoleFrame, type OpenChat } from './consoleFrames.js';
 import type { OpeningHours } from './openingHours.js';
 import type { RiskAssessment } from '../risk/riskScreen.js';
 import type { Logger } from '../privacy/logger.js';
@@ -220,14 +220,7 @@ export class HandoverDesk {
     clearTimeout(counsellor.grace);
     counsellor.grace = undefined;
     counsellor.links.add(link);
-    link.send({
-      type: 'hello',
-      name: counsellor.name,
-      role: counsellor.role,
-      available: counsellor.available,
-      now: this.now(),
-      modules: this.options.modules,
-    });
+    link.send(helloFrame(counsellor, this.now(), this.options.modules));
     link.send(this.queueFrame());
     const own = [...this.chats.values()].filter((chat) => chat.counsellor === staff.name);
     link.send({ type: 'chats', chats: own.map(openChat) });
@@ -300,7 +293,7 @@ export class HandoverDesk {
 
   /** Tells the counsellor why something did not happen; `ref` names their message, when it was one. */
   private refuse(name: string, code: ConsoleErrorCode, ref?: string): void {
-    this.toCounsellor(name, { type: 'error', code, message: CONSOLE_ERROR_MESSAGES[code], ...(ref === undefined ? {} : { ref }) });
+    this.toCounsellor(name, errorFrame(code, ref));
   }
 
   /** Times out long waits, tells people their new place, refreshes the consoles' queue view. */

@@ -2,7 +2,7 @@
  * The front desk shared by several Waypoint instances: a person whose turns run on instance A and
  * a counsellor whose console is connected to instance B talk as if both were on one. The queue,
  * the live chats and who is online live in Redis (redis/deskStore.ts); words travel over pub/sub
- * (redis/deskBus.ts) and are never stored. HandoverDesk remains the desk of a single instance.
+ * (handover/deskBus.ts) and are never stored. HandoverDesk remains the desk of a single instance.
  *
  * Each decision driven by a clock is made once, by the instance that owns it, without a lease:
  * a person belongs to the instance holding their link (their home), which alone times out their
@@ -13,66 +13,38 @@
  * While Redis is down nothing crashes: people asking for a counsellor hear that live chat is
  * temporarily unavailable, consoles are told, and each instance keeps what it knows (its people,
  * their places, its consoles) to write back when Redis returns, even empty after a restart.
+ *
+ * This file is the desk's face (the Desk calls) and the relay between instances; the parts it
+ * coordinates live in redisDesk/: the people this instance holds (homePeople), the consoles open
+ * here (localConsoles), this instance's membership and recovery after outages (membership), words
+ * held for a reconnecting counsellor (heldFrames) and the frames worked out from a snapshot (deskViews).
  */
 import { randomUUID } from 'node:crypto';
 import { priorityOf, type ContextCard } from './contextCard.js';
-import { CONSOLE_ERROR_MESSAGES, type ConsoleErrorCode, type ConsoleFrame, type OpenChat } from './consoleFrames.js';
+import { errorFrame, type ConsoleFrame } from './consoleFrames.js';
 import { DeskUnavailableError, type Desk } from './desk.js';
-import type { Availability, CounsellorLink, HandoverDeskOptions, PersonEvent, PersonLink, PersonStatus, StaffMember } from './handoverDesk.js';
+import type { Availability, CounsellorLink, HandoverDeskOptions, PersonLink, PersonStatus, StaffMember } from './handoverDesk.js';
 import type { RiskAssessment } from '../risk/riskScreen.js';
 import { COUNTED, waited } from '../metrics/countedEvents.js';
 import type { InstanceBus } from '../redis/instanceBus.js';
 import { createDeskStore, type ChatRecord, type DeskSnapshot, type DeskStore, type PersonState, type TicketRecord } from '../redis/deskStore.js';
 import { createDeskBus, type DeskBus, type DeskNews, type PersonDelivery } from './deskBus.js';
+import { estimateMinutes, openChat } from './redisDesk/deskViews.js';
+import { HeldFrames } from './redisDesk/heldFrames.js';
+import { HomePeople, type HomePerson } from './redisDesk/homePeople.js';
+import { LocalConsoles, type LocalCounsellor } from './redisDesk/localConsoles.js';
+import { DeskMembership } from './redisDesk/membership.js';
 
 export interface RedisDeskOptions extends HandoverDeskOptions {
   /** How instances reach each other; its connection also carries the desk's commands. */
   readonly bus: InstanceBus;
   /** Put before every key and channel, so several deployments can share one Redis. */
   readonly keyPrefix: string;
-  /** How often this instance says it is alive; it is given up on after HEARTBEATS_LOST of these. */
+  /** How often this instance says it is alive; it is given up on after ten of these missed. */
   readonly heartbeatMs?: number;
 }
 
-/** A person whose link this instance holds. */
-interface HomePerson {
-  readonly personKey: string;
-  link: PersonLink;
-  waiting?: { readonly ticket: TicketRecord; told: { position: number; at: number } };
-  chat?: { readonly chatId: string; readonly counsellor: string; readonly card: ContextCard; readonly connectedAt: number };
-  /** Keeps what reaches the person in order. */
-  sending: Promise<void>;
-  /** Their place or chat was missing from Redis at the last tick (news of why may still be on its way). */
-  missing?: boolean;
-}
-
-/** A counsellor with a console open (or reconnecting) on this instance. */
-interface LocalCounsellor {
-  readonly name: string;
-  readonly role: StaffMember['role'];
-  available: boolean;
-  /** Each page, and whether it has had its welcome yet (frames wait until it has). */
-  readonly links: Map<CounsellorLink, { ready: boolean; pending: ConsoleFrame[] }>;
-  grace?: NodeJS.Timeout;
-  /** The person's words while every page is away; handed over on return, never kept longer. */
-  held: ConsoleFrame[];
-}
-
-/** A person's words that found no console open anywhere (their counsellor is reconnecting). */
-interface Held {
-  readonly counsellor: string;
-  readonly frames: ConsoleFrame[];
-  readonly since: number;
-}
-
-/** Most messages a reconnecting counsellor can be owed; more would mean they are not coming back. */
-const MAX_HELD = 50;
-/** Held words are dropped after this long: by then the chat has gone back to the queue. */
-const HOLD_MS = 60_000;
 const QUEUE_REFRESH_MS = 15_000;
-const HEARTBEATS_LOST = 10;
-/** Only frames that carry the person's side of the chat are held for a reconnecting console. */
-const HELD_TYPES = new Set<ConsoleFrame['type']>(['message', 'risk']);
 
 export class RedisDesk implements Desk {
   private readonly instanceId: string;
@@ -80,7 +52,8 @@ export class RedisDesk implements Desk {
   private readonly bus: DeskBus;
   private readonly people = new Map<string, HomePerson>();
   private readonly counsellors = new Map<string, LocalCounsellor>();
-  private readonly held = new Map<string, Held>();
+  /** A person's words that found no console open anywhere (their counsellor is reconnecting). */
+  private readonly held = new HeldFrames();
   /** Per chat, keeps a counsellor's messages in order on their way to the person's home. */
   private readonly outgoing = new Map<string, Promise<void>>();
   private readonly now: () => number;
@@ -88,16 +61,12 @@ export class RedisDesk implements Desk {
   private readonly heartbeatMs: number;
   /** The last snapshot read, for wait estimates between reads. */
   private view: DeskSnapshot | undefined;
-  private epoch: string | undefined;
-  private down = false;
-  /** Until then, a counsellor missing from presence may only be slow to write it back after an outage. */
-  private settledAt = 0;
-  private lastQueueBroadcast = 0;
   private ticking: Promise<void> = Promise.resolve();
-  private refreshing: Promise<void> | undefined;
-  private refreshAgain = false;
   private timers: NodeJS.Timeout[] = [];
   private started = false;
+  private readonly home: HomePeople;
+  private readonly consoles: LocalConsoles;
+  private readonly membership: DeskMembership;
 
   constructor(private readonly options: RedisDeskOptions) {
     this.now = options.now ?? Date.now;
@@ -105,15 +74,53 @@ export class RedisDesk implements Desk {
     this.heartbeatMs = options.heartbeatMs ?? 1000;
     this.instanceId = options.bus.instanceId;
     this.store = createDeskStore(options.bus.redis, options.keyPrefix);
+    this.home = new HomePeople({
+      instanceId: this.instanceId,
+      store: this.store,
+      people: this.people,
+      held: this.held,
+      options,
+      now: this.now,
+      estimateMinutes: (position) => this.estimateMinutes(position),
+      count: (events, card) => this.count(events, card),
+      announce: (news) => this.announce(news),
+    });
     this.bus = createDeskBus(
       options.bus,
       {
-        counsellorFrames: (name, frames) => this.framesForCounsellor(name, frames),
+        counsellorFrames: (name, frames) => this.consoles.framesForCounsellor(name, frames),
         personDelivery: (delivery) => this.deliveryForPerson(delivery),
         news: (news) => this.heardNews(news),
       },
       options.log,
     );
+    this.consoles = new LocalConsoles({
+      instanceId: this.instanceId,
+      store: this.store,
+      bus: this.bus,
+      counsellors: this.counsellors,
+      options,
+      now: this.now,
+      graceMs: this.graceMs,
+      presenceExpiry: () => this.membership.presenceExpiry(),
+      requireRedis: () => this.requireRedis(),
+      announce: (news) => this.announce(news),
+      setView: (snapshot) => {
+        this.view = snapshot;
+      },
+    });
+    this.membership = new DeskMembership({
+      instanceId: this.instanceId,
+      store: this.store,
+      bus: this.bus,
+      people: this.people,
+      counsellors: this.counsellors,
+      consoles: this.consoles,
+      options,
+      heartbeatMs: this.heartbeatMs,
+      started: () => this.started,
+      announce: (news) => this.announce(news),
+    });
   }
 
   /** Subscribes and registers this instance; when Redis is down it carries on and joins when it returns. */
@@ -128,8 +135,8 @@ export class RedisDesk implements Desk {
       this.timers.push(timer);
     };
     every(this.options.tickMs ?? 5000, () => this.tick());
-    every(this.heartbeatMs, () => this.heartbeat());
-    if (this.store.ready) await this.joined();
+    every(this.heartbeatMs, () => this.membership.heartbeat());
+    if (this.store.ready) await this.membership.joined();
   }
 
   stop(): void {
@@ -141,8 +148,8 @@ export class RedisDesk implements Desk {
     this.bus.close();
   }
 
-  private readonly onReady = () => void this.joined();
-  private readonly onClose = () => this.lostRedis();
+  private readonly onReady = () => void this.membership.joined();
+  private readonly onClose = () => this.membership.lostRedis();
 
   /** This instance's share: its people and its consoles, so the instances' figures add up. */
   occupancy(): { readonly waiting: number; readonly liveChats: number; readonly counsellorsOnline: number } {
@@ -229,7 +236,7 @@ export class RedisDesk implements Desk {
     frames.push({ type: 'message', chatId: state.chatId, text });
     try {
       const heard = await this.bus.toCounsellor(state.counsellor, frames);
-      if (heard === 0) this.hold(state.chatId, state.counsellor, frames);
+      if (heard === 0) this.held.hold(state.chatId, state.counsellor, frames);
     } catch {
       throw new DeskUnavailableError();
     }
@@ -256,18 +263,7 @@ export class RedisDesk implements Desk {
   // ---- the counsellor's side ---------------------------------------------------------------
 
   attach(staff: StaffMember, link: CounsellorLink): () => void {
-    let counsellor = this.counsellors.get(staff.name);
-    const arriving = !counsellor;
-    if (!counsellor) {
-      counsellor = { name: staff.name, role: staff.role, available: false, links: new Map(), held: [] };
-      this.counsellors.set(staff.name, counsellor);
-    }
-    clearTimeout(counsellor.grace);
-    counsellor.grace = undefined;
-    counsellor.links.set(link, { ready: false, pending: [] });
-    const own = counsellor;
-    void this.welcome(own, link, arriving);
-    return () => this.detach(own, link);
+    return this.consoles.attach(staff, link);
   }
 
   setAvailable(name: string, available: boolean): void {
@@ -277,15 +273,15 @@ export class RedisDesk implements Desk {
     void this.store
       .setCounsellor(name, { role: counsellor.role, available })
       .then(() => this.announce({ kind: 'changed' }))
-      .catch(() => this.refuse(name, 'LIVE_CHAT_UNAVAILABLE'));
+      .catch(() => this.consoles.refuse(name, 'LIVE_CHAT_UNAVAILABLE'));
   }
 
   accept(name: string, ticket: string): void {
     const counsellor = this.counsellors.get(name);
     if (!counsellor) return;
-    if (!counsellor.available) return this.refuse(name, 'NOT_AVAILABLE');
-    if (!this.store.ready) return this.refuse(name, 'LIVE_CHAT_UNAVAILABLE');
-    void this.acceptTicket(name, ticket).catch(() => this.refuse(name, 'LIVE_CHAT_UNAVAILABLE'));
+    if (!counsellor.available) return this.consoles.refuse(name, 'NOT_AVAILABLE');
+    if (!this.store.ready) return this.consoles.refuse(name, 'LIVE_CHAT_UNAVAILABLE');
+    void this.acceptTicket(name, ticket).catch(() => this.consoles.refuse(name, 'LIVE_CHAT_UNAVAILABLE'));
   }
 
   send(name: string, chatId: string, text: string, ref: string | undefined): void {
@@ -293,8 +289,8 @@ export class RedisDesk implements Desk {
       const route = await this.ownRoute(name, chatId, ref);
       if (!route) return;
       const heard = await this.bus.toInstance(route.home, { kind: 'text', personKey: route.chat.ticket.personKey, chatId, counsellor: name, text, ref });
-      if (!heard) this.refuse(name, 'DELIVERY_FAILED', ref);
-    }, () => this.refuse(name, 'DELIVERY_FAILED', ref));
+      if (!heard) this.consoles.refuse(name, 'DELIVERY_FAILED', ref);
+    }, () => this.consoles.refuse(name, 'DELIVERY_FAILED', ref));
   }
 
   counsellorTyping(name: string, chatId: string): void {
@@ -306,16 +302,16 @@ export class RedisDesk implements Desk {
 
   end(name: string, chatId: string, suggestModule: string | undefined): void {
     this.inChatOrder(chatId, async () => {
-      if (!this.store.ready) return this.refuse(name, 'LIVE_CHAT_UNAVAILABLE');
+      if (!this.store.ready) return this.consoles.refuse(name, 'LIVE_CHAT_UNAVAILABLE');
       const ended = await this.store.endChat(chatId, name);
-      if (!ended) return this.refuse(name, 'NOT_YOUR_CHAT');
+      if (!ended) return this.consoles.refuse(name, 'NOT_YOUR_CHAT');
       const suggestion = this.options.modules.some((m) => m.id === suggestModule) ? suggestModule : undefined;
       const { personKey } = ended.chat.ticket;
       await this.chatClosed(ended.chat, 'counsellor');
       // To the home before the news, so it still holds the link when it hears the chat is over.
       await this.bus.toInstance(ended.home, { kind: 'event', personKey, event: { kind: 'ended', by: 'counsellor', suggestModule: suggestion } });
       await this.announce({ kind: 'personDone', personKey, chatId });
-    }, () => this.refuse(name, 'LIVE_CHAT_UNAVAILABLE'));
+    }, () => this.consoles.refuse(name, 'LIVE_CHAT_UNAVAILABLE'));
   }
 
   /** Times out long waits, tells people their new place, refreshes the consoles' queue view. */
@@ -327,119 +323,21 @@ export class RedisDesk implements Desk {
   }
 
   private async tickOnce(): Promise<void> {
-    if (!this.store.ready) return this.dropOldHeld();
+    if (!this.store.ready) return this.held.dropOld();
     try {
-      await this.listen();
+      await this.membership.listen();
       const snapshot = await this.store.snapshot();
       this.view = snapshot;
-      await this.tickOwnPeople(snapshot);
-      await this.forgetDeadInstances();
-      this.dropOldHeld();
-      if (this.now() - this.lastQueueBroadcast >= QUEUE_REFRESH_MS) this.refreshConsoles();
+      await this.home.tick(snapshot, this.membership.settledAt);
+      await this.membership.forgetDeadInstances();
+      this.held.dropOld();
+      if (this.now() - this.consoles.lastQueueBroadcast >= QUEUE_REFRESH_MS) this.consoles.refreshConsoles();
     } catch (error) {
       this.options.log.warn({ event: 'handover.tickFailed', err: error });
     }
   }
 
-  // ---- a person's home ---------------------------------------------------------------------
-
-  private async tickOwnPeople(snapshot: DeskSnapshot): Promise<void> {
-    const now = this.now();
-    const timeoutMs = this.options.queue.timeoutMinutes * 60_000;
-    const everyMs = this.options.queue.positionUpdateSeconds * 1000;
-    const rank = new Map(snapshot.queue.map((entry, index) => [entry.ticket, index]));
-    const chats = new Set(snapshot.chats.map((chat) => chat.chatId));
-    const settled = Date.now() >= this.settledAt;
-    for (const person of [...this.people.values()]) {
-      const wasMissing = person.missing === true;
-      person.missing = false;
-      if (person.waiting) {
-        const { ticket, told } = person.waiting;
-        if (now - ticket.card.queuedAt >= timeoutMs) {
-          await this.timeOut(person, ticket);
-          continue;
-        }
-        const index = rank.get(ticket.ticket);
-        if (index === undefined) {
-          // Gone from Redis with no word why, twice running: this instance was taken for dead. Back in, same place.
-          if (wasMissing) await this.rejoin(person, ticket);
-          else person.missing = true;
-          continue;
-        }
-        const position = index + 1;
-        if (position === told.position || now - told.at < everyMs) continue;
-        person.waiting.told = { position, at: now };
-        this.toPerson(person, { kind: 'position', position, estimateMinutes: this.estimateMinutes(position) });
-      } else if (person.chat && !chats.has(person.chat.chatId)) {
-        if (wasMissing) await this.chatLost(person);
-        else person.missing = true;
-      } else if (person.chat && settled && !snapshot.online.has(person.chat.counsellor)) {
-        // Their counsellor's instance died (a clean disconnect is announced and handled sooner).
-        await this.requeue(person);
-      }
-    }
-  }
-
-  private async rejoin(person: HomePerson, ticket: TicketRecord): Promise<void> {
-    const result = await this.store.enqueue(ticket, this.instanceId);
-    if (result.state === 'connected' && person.waiting?.ticket === ticket) {
-      // Accepted, but the news never arrived (this instance was reconnecting): catch up.
-      person.waiting = undefined;
-      person.chat = { chatId: result.chatId, counsellor: result.counsellor, card: ticket.card, connectedAt: this.now() };
-      return this.toPerson(person, { kind: 'connected', counsellorName: result.counsellor });
-    }
-    if (result.state !== 'added') return;
-    this.options.log.info({ event: 'handover.rejoined' });
-    await this.announce({ kind: 'changed' });
-  }
-
-  /** Their chat vanished from Redis while this instance was out of touch (the counsellor was told it ended). */
-  private async chatLost(person: HomePerson): Promise<void> {
-    const chat = person.chat;
-    if (!chat) return;
-    const ticket: TicketRecord = { ticket: randomUUID(), personKey: person.personKey, card: { ...chat.card, queuedAt: this.now() }, priority: priorityOf(chat.card.reason), atFront: true };
-    const result = await this.store.enqueue(ticket, this.instanceId);
-    if (result.state !== 'added' || person.chat !== chat) return;
-    this.options.log.info({ event: 'handover.requeued' });
-    const position = result.rank + 1;
-    person.chat = undefined;
-    person.waiting = { ticket, told: { position, at: this.now() } };
-    this.toPerson(person, { kind: 'requeued', position, estimateMinutes: this.estimateMinutes(position) });
-    await this.announce({ kind: 'changed' });
-  }
-
-  private async timeOut(person: HomePerson, ticket: TicketRecord): Promise<void> {
-    const left = await this.store.leave(person.personKey, ticket.ticket);
-    // Not there: accepted at this very moment (the news is on its way), or lost (put back next tick).
-    if (!left) return;
-    this.people.delete(person.personKey);
-    this.options.log.info({ event: 'handover.timedOut', priority: ticket.priority });
-    if (!ticket.atFront) this.count([COUNTED.handoverTimedOut], ticket.card);
-    this.toPerson(person, { kind: 'timedOut' });
-    await this.announce({ kind: 'personDone', personKey: person.personKey, ticket: ticket.ticket });
-  }
-
-  /** The person's counsellor has gone: back to the front of the queue. */
-  private async requeue(person: HomePerson): Promise<void> {
-    const chat = person.chat;
-    if (!chat) return;
-    const ticket: TicketRecord = {
-      ticket: randomUUID(),
-      personKey: person.personKey,
-      card: { ...chat.card, queuedAt: this.now() },
-      priority: priorityOf(chat.card.reason),
-      atFront: true,
-    };
-    const rank = await this.store.requeue(chat.chatId, ticket, this.instanceId);
-    if (rank === undefined || person.chat !== chat) return;
-    this.options.log.info({ event: 'handover.requeued' });
-    const position = rank + 1;
-    person.chat = undefined;
-    person.waiting = { ticket, told: { position, at: this.now() } };
-    this.held.delete(chat.chatId);
-    this.toPerson(person, { kind: 'requeued', position, estimateMinutes: this.estimateMinutes(position) });
-    await this.announce({ kind: 'changed' });
-  }
+  // ---- relay to and from a person's home ---------------------------------------------------
 
   private deliveryForPerson(delivery: PersonDelivery): void {
     const person = this.people.get(delivery.personKey);
@@ -448,7 +346,7 @@ export class RedisDesk implements Desk {
         const { chatId, counsellor, ref } = delivery;
         if (person?.chat?.chatId !== chatId) return this.toCounsellorSoon(counsellor, [errorFrame('DELIVERY_FAILED', ref)]);
         const { text } = delivery;
-        return this.inOrder(person, async () => {
+        return this.home.inOrder(person, async () => {
           try {
             await person.link.sendText(counsellor, text);
           } catch (error) {
@@ -459,7 +357,7 @@ export class RedisDesk implements Desk {
         });
       }
       case 'typing':
-        if (person?.chat?.chatId === delivery.chatId) this.inOrder(person, () => person.link.sendTyping());
+        if (person?.chat?.chatId === delivery.chatId) this.home.inOrder(person, () => person.link.sendTyping());
         return;
       case 'event':
         return this.personEvent(person, delivery);
@@ -482,7 +380,7 @@ export class RedisDesk implements Desk {
       if (card) person.chat = { ...chat, card };
     }
     if (event.kind === 'ended') this.people.delete(person.personKey);
-    this.toPerson(person, event);
+    this.home.toPerson(person, event);
   }
 
   private async endOrphan(chatId: string): Promise<void> {
@@ -526,100 +424,11 @@ export class RedisDesk implements Desk {
     return state.state === 'connected' ? state : undefined;
   }
 
-  private toPerson(person: HomePerson, event: PersonEvent): void {
-    this.inOrder(person, () => person.link.notify(event));
-  }
-
-  private inOrder(person: HomePerson, step: () => Promise<void>): void {
-    person.sending = person.sending.then(() =>
-      step().catch((error: unknown) => {
-        this.options.log.warn({ event: 'handover.deliveryFailed', err: error });
-      }),
-    );
-  }
-
-  // ---- a counsellor's instance -------------------------------------------------------------
-
-  private async welcome(counsellor: LocalCounsellor, link: CounsellorLink, arriving: boolean): Promise<void> {
-    let snapshot: DeskSnapshot | undefined;
-    try {
-      this.requireRedis();
-      if (arriving) await this.bus.follow(counsellor.name);
-      const [record, online] = await Promise.all([this.store.counsellor(counsellor.name), this.store.online()]);
-      // Still "available" after a reload onto another instance within the grace period (they are
-      // online there meanwhile); a record left by an instance that crashed says nothing.
-      if (record && (!arriving || online.has(counsellor.name))) counsellor.available = record.available;
-      await this.store.setCounsellor(counsellor.name, { role: counsellor.role, available: counsellor.available });
-      await this.store.heartbeat(this.instanceId, [counsellor.name], Date.now() + this.heartbeatMs * HEARTBEATS_LOST);
-      snapshot = await this.store.snapshot();
-      this.view = snapshot;
-    } catch {
-      snapshot = undefined;
-    }
-    const state = counsellor.links.get(link);
-    if (!state) return;
-    link.send({
-      type: 'hello',
-      name: counsellor.name,
-      role: counsellor.role,
-      available: counsellor.available,
-      now: this.now(),
-      modules: this.options.modules,
-    });
-    if (snapshot) {
-      link.send(this.queueFrame(snapshot));
-      link.send({ type: 'chats', chats: snapshot.chats.filter((chat) => chat.counsellor === counsellor.name).map(openChat) });
-      if (counsellor.role === 'supervisor') link.send(this.presenceFrame(snapshot));
-    } else {
-      link.send(errorFrame('LIVE_CHAT_UNAVAILABLE'));
-    }
-    // Whatever the person wrote while the page was away is handed over now, then forgotten.
-    counsellor.held.splice(0).forEach((frame) => link.send(frame));
-    state.pending.splice(0).forEach((frame) => link.send(frame));
-    state.ready = true;
-    if (snapshot) {
-      await this.announce({ kind: 'counsellorBack', name: counsellor.name, at: this.instanceId }).catch(() => undefined);
-      await this.announce({ kind: 'changed' }).catch(() => undefined);
-    }
-  }
-
-  private detach(counsellor: LocalCounsellor, link: CounsellorLink): void {
-    counsellor.links.delete(link);
-    if (counsellor.links.size > 0) return;
-    // A reload or a short network blip should not cost anyone their chat; a longer absence does.
-    counsellor.grace = setTimeout(() => void this.counsellorGone(counsellor), this.graceMs);
-    counsellor.grace.unref();
-  }
-
-  private async counsellorGone(counsellor: LocalCounsellor, { reconnectedElsewhere = false } = {}): Promise<void> {
-    clearTimeout(counsellor.grace);
-    counsellor.grace = undefined;
-    if (counsellor.links.size > 0 || this.counsellors.get(counsellor.name) !== counsellor) return;
-    this.counsellors.delete(counsellor.name);
-    const held = counsellor.held.splice(0);
-    try {
-      this.bus.unfollow(counsellor.name);
-      // They came back here while we were letting go: keep hearing their frames.
-      if (this.counsellors.has(counsellor.name)) return void (await this.bus.follow(counsellor.name));
-      await this.store.dropPresence(this.instanceId, counsellor.name);
-      if (reconnectedElsewhere) {
-        if (held.length > 0) await this.bus.toCounsellor(counsellor.name, held);
-        return;
-      }
-      if (!(await this.store.online()).has(counsellor.name)) {
-        await this.store.forgetCounsellor(counsellor.name);
-        await this.announce({ kind: 'counsellorLeft', name: counsellor.name });
-      }
-      await this.announce({ kind: 'changed' });
-    } catch (error) {
-      // Their presence lapses by itself; the people's homes notice on their next tick.
-      this.options.log.warn({ event: 'handover.counsellorGoneFailed', err: error });
-    }
-  }
+  // ---- relay from a counsellor's instance --------------------------------------------------
 
   private async acceptTicket(name: string, ticket: string): Promise<void> {
     const won = await this.store.accept(ticket, randomUUID(), name, this.now());
-    if (!won) return this.refuse(name, 'TICKET_GONE');
+    if (!won) return this.consoles.refuse(name, 'TICKET_GONE');
     const { chat, home } = won;
     this.options.log.info({
       event: 'handover.connected',
@@ -645,7 +454,7 @@ export class RedisDesk implements Desk {
     this.requireRedis();
     const route = await this.store.route(chatId);
     if (route?.chat.counsellor === name) return route;
-    this.refuse(name, 'NOT_YOUR_CHAT', ref);
+    this.consoles.refuse(name, 'NOT_YOUR_CHAT', ref);
     return undefined;
   }
 
@@ -664,49 +473,13 @@ export class RedisDesk implements Desk {
   private async chatClosed(chat: ChatRecord, by: 'person' | 'counsellor' | 'disconnected'): Promise<void> {
     const minutes = (this.now() - chat.connectedAt) / 60_000;
     this.options.log.info({ event: 'handover.ended', by, minutes: Math.round(minutes) });
-    this.held.delete(chat.chatId);
+    this.held.forget(chat.chatId);
     await this.bus.toCounsellor(chat.counsellor, [{ type: 'chat.ended', chatId: chat.chatId, by }]);
     await this.store.recordChatMinutes(minutes);
   }
 
-  /** Frames for a counsellor, heard from the bus: to their pages here, or held while they reconnect. */
-  private framesForCounsellor(name: string, frames: readonly ConsoleFrame[]): void {
-    const counsellor = this.counsellors.get(name);
-    if (!counsellor) return;
-    if (counsellor.links.size === 0) {
-      for (const frame of frames) if (HELD_TYPES.has(frame.type) && counsellor.held.length < MAX_HELD) counsellor.held.push(frame);
-      return;
-    }
-    for (const frame of frames) this.toLinks(counsellor, frame);
-  }
-
-  private toLinks(counsellor: LocalCounsellor, frame: ConsoleFrame): void {
-    for (const [link, state] of counsellor.links) {
-      if (state.ready) link.send(frame);
-      else state.pending.push(frame);
-    }
-  }
-
-  /** Tells the counsellor's pages on this instance why something did not happen. */
-  private refuse(name: string, code: ConsoleErrorCode, ref?: string): void {
-    const counsellor = this.counsellors.get(name);
-    if (counsellor) this.toLinks(counsellor, errorFrame(code, ref));
-  }
-
   private toCounsellorSoon(name: string, frames: ConsoleFrame[]): void {
     void this.bus.toCounsellor(name, frames).catch(() => undefined);
-  }
-
-  /** Keeps words that found no console, to hand over when the counsellor is back. */
-  private hold(chatId: string, counsellor: string, frames: readonly ConsoleFrame[]): void {
-    const held = this.held.get(chatId) ?? { counsellor, frames: [], since: Date.now() };
-    for (const frame of frames) if (HELD_TYPES.has(frame.type) && held.frames.length < MAX_HELD) held.frames.push(frame);
-    this.held.set(chatId, held);
-  }
-
-  private dropOldHeld(): void {
-    const cutoff = Date.now() - HOLD_MS;
-    for (const [chatId, held] of this.held) if (held.since < cutoff) this.held.delete(chatId);
   }
 
   // ---- news and upkeep ---------------------------------------------------------------------
@@ -714,33 +487,29 @@ export class RedisDesk implements Desk {
   private heardNews(news: DeskNews): void {
     switch (news.kind) {
       case 'changed':
-        return this.refreshConsoles();
+        return this.consoles.refreshConsoles();
       case 'counsellorBack':
         return void this.counsellorBack(news.name, news.at);
       case 'counsellorLeft':
         void this.requeueChatsOf(news.name);
-        return this.refreshConsoles();
+        return this.consoles.refreshConsoles();
       case 'personDone': {
         const person = this.people.get(news.personKey);
         const sameTicket = news.ticket !== undefined && person?.waiting?.ticket.ticket === news.ticket;
         const sameChat = news.chatId !== undefined && person?.chat?.chatId === news.chatId;
         if (sameTicket || sameChat) this.people.delete(news.personKey);
-        if (news.chatId) this.held.delete(news.chatId);
-        return this.refreshConsoles();
+        if (news.chatId) this.held.forget(news.chatId);
+        return this.consoles.refreshConsoles();
       }
     }
   }
 
   private async counsellorBack(name: string, at: string): Promise<void> {
     try {
-      for (const [chatId, held] of [...this.held]) {
-        if (held.counsellor !== name) continue;
-        this.held.delete(chatId);
-        if ((await this.bus.toCounsellor(name, held.frames)) === 0) this.held.set(chatId, held);
-      }
+      await this.held.handOver(name, (frames) => this.bus.toCounsellor(name, frames));
       const local = this.counsellors.get(name);
       // Their page came back on another instance: stop holding here and pass on what was held.
-      if (at !== this.instanceId && local && local.links.size === 0) await this.counsellorGone(local, { reconnectedElsewhere: true });
+      if (at !== this.instanceId && local && local.links.size === 0) await this.consoles.counsellorGone(local, { reconnectedElsewhere: true });
     } catch (error) {
       this.options.log.warn({ event: 'handover.handOverHeldFailed', err: error });
     }
@@ -750,148 +519,10 @@ export class RedisDesk implements Desk {
     try {
       const chatting = [...this.people.values()].filter((person) => person.chat?.counsellor === name);
       if (chatting.length === 0 || (await this.store.online()).has(name)) return;
-      for (const person of chatting) await this.requeue(person);
+      for (const person of chatting) await this.home.requeue(person);
     } catch (error) {
       this.options.log.warn({ event: 'handover.requeueFailed', err: error });
     }
-  }
-
-  private async heartbeat(): Promise<void> {
-    if (!this.store.ready) return;
-    try {
-      await this.store.heartbeat(this.instanceId, [...this.counsellors.keys()], Date.now() + this.heartbeatMs * HEARTBEATS_LOST);
-    } catch {
-      // Redis went away between the check and the write; 'close' has said so.
-    }
-  }
-
-  private async forgetDeadInstances(): Promise<void> {
-    for (const instanceId of await this.store.deadInstances()) {
-      if (instanceId === this.instanceId) continue;
-      const ended = await this.store.purgeHome(instanceId);
-      this.options.log.info({ event: 'handover.instanceLost', chatsEnded: ended.length });
-      for (const chat of ended) {
-        await this.bus.toCounsellor(chat.counsellor, [{ type: 'chat.ended', chatId: chat.chatId, by: 'disconnected' }]);
-      }
-      await this.announce({ kind: 'changed' });
-    }
-  }
-
-  /** Redis is back (or there for the first time): register, and write back what it may have lost. */
-  private async joined(): Promise<void> {
-    try {
-      await this.listen();
-      const epoch = await this.store.epoch(randomUUID());
-      const lostData = this.epoch !== undefined && epoch !== this.epoch;
-      this.epoch = epoch;
-      await this.heartbeat();
-      if (lostData) {
-        this.settledAt = Date.now() + this.heartbeatMs * HEARTBEATS_LOST;
-        await this.writeBack();
-        this.options.log.info({ event: 'handover.restored', people: this.people.size, counsellors: this.counsellors.size });
-      }
-      const wasDown = this.down;
-      this.down = false;
-      if (wasDown || lostData) {
-        for (const name of this.counsellors.keys()) await this.announce({ kind: 'counsellorBack', name, at: this.instanceId });
-        await this.announce({ kind: 'changed' });
-        this.rewelcomeConsoles();
-      }
-    } catch (error) {
-      this.options.log.warn({ event: 'handover.joinFailed', err: error });
-    }
-  }
-
-  private async writeBack(): Promise<void> {
-    for (const person of this.people.values()) {
-      if (person.waiting) await this.store.enqueue(person.waiting.ticket, this.instanceId);
-      else if (person.chat) {
-        const { chatId, counsellor, connectedAt, card } = person.chat;
-        const ticket: TicketRecord = { ticket: randomUUID(), personKey: person.personKey, card, priority: priorityOf(card.reason), atFront: false };
-        await this.store.restoreChat({ chatId, counsellor, connectedAt, ticket }, this.instanceId);
-      }
-    }
-    for (const counsellor of this.counsellors.values()) {
-      await this.store.setCounsellor(counsellor.name, { role: counsellor.role, available: counsellor.available });
-    }
-  }
-
-  private async listen(): Promise<void> {
-    try {
-      await this.bus.listen([...this.counsellors.keys()]);
-    } catch {
-      // Tried again at every tick until Redis is back.
-    }
-  }
-
-  private lostRedis(): void {
-    if (this.down || !this.started) return;
-    this.down = true;
-    for (const counsellor of this.counsellors.values()) this.toLinks(counsellor, errorFrame('LIVE_CHAT_UNAVAILABLE'));
-  }
-
-  /** After an outage: every console gets the queue and its chats afresh. */
-  private rewelcomeConsoles(): void {
-    void (async () => {
-      const snapshot = await this.store.snapshot();
-      this.view = snapshot;
-      for (const counsellor of this.counsellors.values()) {
-        this.toLinks(counsellor, { type: 'chats', chats: snapshot.chats.filter((chat) => chat.counsellor === counsellor.name).map(openChat) });
-      }
-      this.sendViews(snapshot);
-    })().catch(() => undefined);
-  }
-
-  /** Sends every console here the queue (and supervisors the team), read afresh; calls close together share one read. */
-  private refreshConsoles(): void {
-    if (this.counsellors.size === 0) return;
-    if (this.refreshing) {
-      this.refreshAgain = true;
-      return;
-    }
-    this.refreshing = (async () => {
-      do {
-        this.refreshAgain = false;
-        const snapshot = await this.store.snapshot();
-        this.view = snapshot;
-        this.sendViews(snapshot);
-      } while (this.refreshAgain);
-    })()
-      .catch(() => undefined)
-      .finally(() => {
-        this.refreshing = undefined;
-      });
-  }
-
-  private sendViews(snapshot: DeskSnapshot): void {
-    this.lastQueueBroadcast = this.now();
-    const queue = this.queueFrame(snapshot);
-    const presence = this.presenceFrame(snapshot);
-    for (const counsellor of this.counsellors.values()) {
-      this.toLinks(counsellor, queue);
-      if (counsellor.role === 'supervisor') this.toLinks(counsellor, presence);
-    }
-  }
-
-  private queueFrame(snapshot: DeskSnapshot): ConsoleFrame {
-    return {
-      type: 'queue',
-      now: this.now(),
-      entries: snapshot.queue.map((entry) => ({ ticket: entry.ticket, priority: entry.priority, card: entry.card })),
-    };
-  }
-
-  private presenceFrame(snapshot: DeskSnapshot): ConsoleFrame {
-    const chatsOf = (name: string) => snapshot.chats.filter((chat) => chat.counsellor === name).length;
-    return {
-      type: 'presence',
-      counsellors: [...snapshot.online].map((name) => {
-        const record = snapshot.counsellors.get(name);
-        return { name, role: record?.role ?? 'counsellor', available: record?.available ?? false, chats: chatsOf(name) };
-      }),
-      queueLength: snapshot.queue.length,
-      liveChats: snapshot.chats.length,
-    };
   }
 
   private statusFrom(state: PersonState): PersonStatus {
@@ -903,11 +534,8 @@ export class RedisDesk implements Desk {
     return { state: 'none' };
   }
 
-  /** Honest, and rough: people ahead of you, times an average chat, shared among who is online. */
   private estimateMinutes(position: number): number {
-    const recent = this.view?.recentChatMinutes ?? [];
-    const chatMinutes = recent.length >= 3 ? recent.reduce((a, b) => a + b, 0) / recent.length : this.options.queue.assumedChatMinutes;
-    return Math.max(1, Math.ceil((position * chatMinutes) / Math.max(1, this.view?.online.size ?? 1)));
+    return estimateMinutes(this.view, position, this.options.queue.assumedChatMinutes);
   }
 
   private count(events: readonly string[], card: ContextCard): void {
@@ -932,12 +560,4 @@ export class RedisDesk implements Desk {
       throw new DeskUnavailableError();
     }
   }
-}
-
-function openChat(chat: ChatRecord): OpenChat {
-  return { chatId: chat.chatId, card: chat.ticket.card, connectedAt: chat.connectedAt };
-}
-
-function errorFrame(code: ConsoleErrorCode, ref?: string): ConsoleFrame {
-  return { type: 'error', code, message: CONSOLE_ERROR_MESSAGES[code], ...(ref === undefined ? {} : { ref }) };
 }
