@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { openStartupCache, type StartupCache } from '../../bot/cache/startupCache.js';
+import { countingCache } from '../support/countingCache.js';
 import type { ContentProblem } from '../../bot/content/contentError.js';
 import { readYaml } from '../../bot/content/yamlFile.js';
 
@@ -25,32 +25,11 @@ async function tempDir(): Promise<string> {
 const schema = z.strictObject({ title: z.string().min(1), steps: z.array(z.strictObject({ id: z.string(), wait: z.number().optional() })) });
 
 /** A cache in a temp folder that counts the entries it gave back and kept. */
-async function countingCache(): Promise<{ cache: StartupCache; hits: () => number; writes: () => number }> {
-  const inner = openStartupCache(await tempDir());
-  let hits = 0;
-  let writes = 0;
-  return {
-    cache: {
-      read: async (name, key) => {
-        const bytes = await inner.read(name, key);
-        if (bytes) hits++;
-        return bytes;
-      },
-      write: async (name, key, bytes) => {
-        writes++;
-        await inner.write(name, key, bytes);
-      },
-    },
-    hits: () => hits,
-    writes: () => writes,
-  };
-}
-
 /** Reads `text` as `<root>/module.yaml` twice with one cache: the second time from it, if it was kept. */
 async function readTwice(text: string) {
   const root = await tempDir();
   await writeFile(path.join(root, 'module.yaml'), text);
-  const { cache, hits, writes } = await countingCache();
+  const { cache, hits, writes } = countingCache(await tempDir());
   const read = async () => {
     const problems: ContentProblem[] = [];
     const parsed = await readYaml(root, 'module.yaml', schema, problems, cache);

@@ -8,7 +8,8 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openStartupCache, type StartupCache } from '../../bot/cache/startupCache.js';
+import { openStartupCache } from '../../bot/cache/startupCache.js';
+import { countingCache } from '../support/countingCache.js';
 import { ContentError } from '../../bot/content/contentError.js';
 import { readDevSet } from '../../bot/risk/devSet.js';
 import { loadRiskData } from '../../bot/risk/loadRiskData.js';
@@ -42,23 +43,9 @@ async function copyOf(source: string): Promise<string> {
 }
 
 /** A cache in a temp folder that counts what it was asked. */
-async function countingCache(): Promise<{ cache: StartupCache; dir: string; hits: () => number; writes: () => number }> {
+async function riskCache() {
   const dir = await tempDir();
-  const inner = openStartupCache(dir);
-  let hits = 0;
-  let writes = 0;
-  const cache: StartupCache = {
-    read: async (name, key) => {
-      const bytes = await inner.read(name, key);
-      if (bytes && name === 'riskScreen') hits++;
-      return bytes;
-    },
-    write: async (name, key, bytes) => {
-      if (name === 'riskScreen') writes++;
-      await inner.write(name, key, bytes);
-    },
-  };
-  return { cache, dir, hits: () => hits, writes: () => writes };
+  return { dir, ...countingCache(dir, 'riskScreen') };
 }
 
 async function keptEntries(dir: string): Promise<string[]> {
@@ -67,7 +54,7 @@ async function keptEntries(dir: string): Promise<string[]> {
 
 describe('the risk screen kept between starts', () => {
   it('answers every held-out message exactly as a screen trained afresh', async () => {
-    const { cache, dir, hits, writes } = await countingCache();
+    const { cache, dir, hits, writes } = await riskCache();
     await loadRiskScreen(await copyOf(SHIPPED), 'en', { cache });
     expect([hits(), writes()]).toEqual([0, 1]);
 
@@ -91,7 +78,7 @@ describe('the risk screen kept between starts', () => {
   }, 60_000);
 
   it('builds again, without a word, from an entry that is damaged or not a screen', async () => {
-    const { cache, dir, hits, writes } = await countingCache();
+    const { cache, dir, hits, writes } = await riskCache();
     const expected = (await loadRiskScreen(await copyOf(FIXTURE), 'en', { cache })).screen('i want to kill myself');
     expect(expected.category).toBe('suicide');
     const [entry] = await keptEntries(dir);
@@ -113,7 +100,7 @@ describe('the risk screen kept between starts', () => {
   }, 60_000);
 
   it('reports a broken lexicon with file and line although the valid one was kept, and keeps a changed one anew', async () => {
-    const { cache, dir } = await countingCache();
+    const { cache, dir } = await riskCache();
     const risk = await copyOf(FIXTURE);
     await loadRiskScreen(risk, 'en', { cache });
     const file = path.join(risk, 'en.yaml');

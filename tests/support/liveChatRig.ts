@@ -16,6 +16,20 @@ import type { ConsoleFrame } from '../../bot/handover/consoleFrames.js';
 import { startFakeConnector, type FakeConnector } from './fakeConnector.js';
 
 export const PASSWORD = 'a long enough password';
+
+/** Signs a staff member (created with PASSWORD) in through the console's API; the session cookie and CSRF token. */
+export async function signInToConsoleApi(url: string, name: string): Promise<{ cookie: string; csrfToken: string }> {
+  const res = await fetch(`${url}/console/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, password: PASSWORD }),
+  });
+  if (res.status !== 200) throw new Error(`sign-in as ${name} failed with ${res.status}`);
+  const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+  const { csrfToken } = (await res.json()) as { csrfToken: string };
+  return { cookie, csrfToken };
+}
+
 export { ALWAYS_OPEN };
 const WAIT_MS = 5000;
 
@@ -51,17 +65,7 @@ export async function startRig(
     dataDir,
     logText,
     person: (conversationId) => new Person(rig, conversationId),
-    async signIn(name) {
-      const res = await fetch(`${running.url}/console/api/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name, password: PASSWORD }),
-      });
-      if (res.status !== 200) throw new Error(`sign-in as ${name} failed with ${res.status}`);
-      const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-      const { csrfToken } = (await res.json()) as { csrfToken: string };
-      return { cookie, csrfToken };
-    },
+    signIn: (name) => signInToConsoleApi(running.url, name),
     async counsellor(name) {
       const { cookie, csrfToken } = await rig.signIn(name);
       const counsellor = await Counsellor.connect(running.url, cookie, csrfToken);

@@ -13,7 +13,7 @@ import type { Activity } from 'botbuilder';
 import { captureLog } from './capturedLog.js';
 import { testConfig } from './testConfig.js';
 import { DirectLineClient } from './directLineClient.js';
-import { Counsellor, PASSWORD } from './liveChatRig.js';
+import { Counsellor, PASSWORD, signInToConsoleApi } from './liveChatRig.js';
 import { startWaypoint, type RunningWaypoint, type StartOptions } from '../../bot/index.js';
 import { openStaffAccounts, type StaffRole } from '../../bot/handover/staffAccounts.js';
 import type { Messages } from '../../bot/content/schema.js';
@@ -76,17 +76,7 @@ export async function startScaleOutRig(redisUrl: string, { staff, instances: cou
       people.push(person);
       return person;
     },
-    async signIn(on, name) {
-      const res = await fetch(`${on.url}/console/api/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name, password: PASSWORD }),
-      });
-      if (res.status !== 200) throw new Error(`sign-in as ${name} failed with ${res.status}`);
-      const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-      const { csrfToken } = (await res.json()) as { csrfToken: string };
-      return { cookie, csrfToken };
-    },
+    signIn: (on, name) => signInToConsoleApi(on.url, name),
     async counsellor(on, name) {
       const { cookie, csrfToken } = await rig.signIn(on, name);
       const counsellor = await Counsellor.connect(on.url, cookie, csrfToken);

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { openStartupCache, type StartupCache } from '../../bot/cache/startupCache.js';
+import type { StartupCache } from '../../bot/cache/startupCache.js';
+import { countingCache } from '../support/countingCache.js';
 import { precompressedFile } from '../../bot/channels/webChat/precompressedAsset.js';
 
 const temps: string[] = [];
@@ -32,27 +33,6 @@ async function fileWith(bytes: Buffer): Promise<string> {
   const file = path.join(await tempDir(), 'webchat.js');
   await writeFile(file, bytes);
   return file;
-}
-
-function countingCache(dir: string): { cache: StartupCache; hits: () => number; writes: () => number } {
-  const inner = openStartupCache(dir);
-  let hits = 0;
-  let writes = 0;
-  return {
-    cache: {
-      read: async (name, key) => {
-        const bytes = await inner.read(name, key);
-        if (bytes) hits++;
-        return bytes;
-      },
-      write: async (name, key, bytes) => {
-        writes++;
-        await inner.write(name, key, bytes);
-      },
-    },
-    hits: () => hits,
-    writes: () => writes,
-  };
 }
 
 /** Serves `file` on loopback and fetches it once in each encoding, decoded; closes the server again. */
