@@ -4,11 +4,13 @@
  * targets, and the mean time per message.
  *
  * - held-out (tests/risk/devset/en.heldout.jsonl): never learnt from; the targets apply here.
+ * - validation (tests/risk/devset/en.validation.jsonl): never learnt from either; the screen's
+ *   thresholds were chosen on it, so its figures are a little flattering.
  * - tune (resources/risk/en.tune.jsonl): learnt from like the examples, so it is scored by
  *   5-fold cross-validation: each fifth is screened by a screen trained without it.
  *
- *   npm run risk:eval                      both
- *   npm run risk:eval -- --errors          also list the tune split's cross-validated mistakes
+ *   npm run risk:eval                      all three
+ *   npm run risk:eval -- --errors          also list the tune and validation splits' mistakes
  *
  * The held-out split's mistakes are never listed: looking at them would turn it into a tuning
  * set, and its figures would no longer say how the screen does on messages it has not seen.
@@ -28,6 +30,7 @@ import type { RiskData } from '../risk/riskData.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const HELD_OUT = path.join(REPO, 'tests/risk/devset/en.heldout.jsonl');
+const VALIDATION = path.join(REPO, 'tests/risk/devset/en.validation.jsonl');
 const FOLDS = 5;
 /** Timing repeats the set until at least this long has passed, so the mean is not noise. */
 const MIN_TIMING_MS = 1000;
@@ -54,14 +57,22 @@ const tune = await readDevSet(path.join(riskDir, `en${TUNE_SUFFIX}`));
 // The loader appends the tune split after the YAML's own examples.
 const yamlExamples = data.examples.slice(0, data.examples.length - tune.length);
 const heldOut = await readDevSet(HELD_OUT);
+const validation = await readDevSet(VALIDATION);
 
 const results: Record<string, unknown> = {};
+// Built once: the validation and held-out splits are screened by the same screen the bot runs.
+let fullScreen: ReturnType<typeof createRiskClassifier> | undefined;
 let allMet = true;
-for (const split of ['tune', 'heldout'] as const) {
-  const { messages, predictions, screen } = split === 'heldout' ? scoreHeldOut() : crossValidateTune();
+const TITLES = {
+  tune: `tune split (${FOLDS}-fold cross-validated)`,
+  validation: 'validation split (never learnt from; thresholds chosen on it)',
+  heldout: 'held-out split (never learnt from)',
+};
+for (const split of ['tune', 'validation', 'heldout'] as const) {
+  const { messages, predictions, screen } = split === 'tune' ? crossValidateTune() : scoreUnseen(split === 'heldout' ? heldOut : validation);
   const evaluation = evaluate(messages, predictions);
   const meanMs = timePerMessage(screen, messages);
-  console.log(`\n== ${split === 'heldout' ? 'held-out split (never learnt from)' : `tune split (${FOLDS}-fold cross-validated)`}: ${messages.length} messages ==`);
+  console.log(`\n== ${TITLES[split]}: ${messages.length} messages ==`);
   printScores(evaluation);
   printConfusion(evaluation);
   console.log(`\nsuicide + child_at_risk messages that escalate: ${pct(evaluation.crisisEscalationRate)}`);
@@ -81,13 +92,13 @@ for (const split of ['tune', 'heldout'] as const) {
   if (split === 'heldout') allMet &&= timeMet;
   console.log(`  ${timeMet ? 'met ' : 'MISS'}  mean time: ${meanMs.toFixed(4)} ms (<= ${MAX_MEAN_MS})`);
   targets.push({ what: 'mean time ms', value: meanMs, max: MAX_MEAN_MS, met: timeMet });
-  if (showErrors && split === 'tune') printErrors(messages, predictions);
+  if (showErrors && split !== 'heldout') printErrors(split, messages, predictions);
   results[split] = { ...evaluation, meanMs, targets };
 }
 
-function scoreHeldOut() {
-  const screen = createRiskClassifier(data);
-  return { messages: heldOut, predictions: heldOut.map((m) => screen.screen(m.text)), screen };
+function scoreUnseen(messages: readonly LabelledMessage[]) {
+  const screen = (fullScreen ??= createRiskClassifier(data));
+  return { messages, predictions: messages.map((m) => screen.screen(m.text)), screen };
 }
 
 /** Each fifth of the tune split, screened by a screen trained on everything but that fifth. */
@@ -140,8 +151,8 @@ function printConfusion(evaluation: Evaluation): void {
   }
 }
 
-function printErrors(messages: readonly LabelledMessage[], predictions: readonly { category: string; level: string }[]): void {
-  console.log('\ntune split mistakes (labelled -> predicted):');
+function printErrors(split: string, messages: readonly LabelledMessage[], predictions: readonly { category: string; level: string }[]): void {
+  console.log(`\n${split} split mistakes (labelled -> predicted):`);
   messages.forEach((m, i) => {
     const p = predictions[i]!;
     if (p.category !== m.category) console.log(`  ${m.category} -> ${p.category}/${p.level}: ${m.text}`);
