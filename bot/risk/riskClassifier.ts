@@ -1,6 +1,9 @@
 /**
- * The screen itself: lexicon phrases (with misspellings, negation and idioms handled) decide
- * when they match; the Bayes model trained on the examples decides the indirect rest.
+ * The screen itself. The lexicon finds its phrases (with misspellings, negation, idioms and
+ * context handled); a learnt model, logistic regression blended with naive Bayes, reads the words
+ * of the message together with what the lexicon found, and names the category. A lexicon phrase
+ * the model does not back still counts unless the model is all but certain the message is
+ * ordinary: the lexicon is the clinicians' say, the model what thousands of examples taught.
  *
  * Negation is our own, because natural's tokenisers split "don't" into "don" and "t": a cue
  * ("not", "never") cancels a phrase that starts within NEGATION_WINDOW words after it, in the
@@ -9,9 +12,9 @@
  * scope become "not_<stem>", so "want to die" and "don't want to die" are different evidence.
  *
  * Context: a crisis phrase told about the past, someone else, the news, or asked about as a
- * topic ("what is self harm") is held back, and counts only if the model reads the message (for
- * the past and other people: the message without the phrase) as that category, so "my brother
- * took an overdose years ago" is not a crisis and "years ago i cut myself, now i want to again" is.
+ * topic ("what is self harm") does not count as a hit; the model sees it as "@past:" or
+ * "@topic:" and learnt from the examples when such a message is still a crisis ("years ago i
+ * cut myself, now i want to again").
  */
 import type { RiskAssessment, RiskCategory, RiskLevel, RiskScreen } from './riskScreen.js';
 import { NO_RISK } from './riskScreen.js';
@@ -20,6 +23,9 @@ import { clausesOf, phraseWords } from './normalise.js';
 import { stemsOf, WordResolver } from './wordResolver.js';
 import { PhraseIndex, type PhraseMatch } from './phraseIndex.js';
 import { compileBayes, countBayes, type BayesCounts, type TrainedModel } from './bayesModel.js';
+import { compileLogistic, trainLogistic, type LogisticWeights } from './logisticModel.js';
+import { blendModels } from './blendedModel.js';
+import { RISK_CATEGORIES } from './riskData.js';
 import { shouldEscalate, higherLevel } from './riskPolicy.js';
 
 /** A cue cancels a phrase whose first word is at most this many words after it. */
@@ -32,22 +38,28 @@ const SCOPE_EXTENDERS = ['any'];
 /** Forms of "be": a phrase followed by one and a cue is negated ("suicide is not an option"). */
 const COPULAS = ['is', 'are', 'was', 'were', 'be'];
 /**
- * How sure the model alone must be before it names a category. Chosen by cross-validation on
- * the tune split: lower values found a few more crises and flagged many more ordinary answers.
+ * How sure the model must be to name a category. Chosen on the validation split
+ * (tests/risk/devset/en.validation.jsonl, never learnt from): the lowest values that kept false
+ * alarms on ordinary messages within the target, because a missed crisis costs far more than a
+ * question the person can wave away.
  */
 export const MODEL_THRESHOLDS: Readonly<Record<LexiconCategory, number>> = {
-  child_at_risk: 0.6,
-  suicide: 0.6,
-  human: 0.6,
-  distress: 0.6,
+  child_at_risk: 0.3,
+  suicide: 0.3,
+  // Higher: "counsellor" is in many questions about the service that ask for no one.
+  human: 0.5,
+  distress: 0.4,
 };
-/**
- * The model alone decides nothing on fewer words than this: a button label or a one-word answer
- * ("done", "11") carries too little evidence, and a real crisis in so few words is in the lexicon.
- */
-export const MODEL_MIN_WORDS = 3;
-/** How sure the model must be to overrule a phrase that said only "a person" or "distress". */
-const MODEL_OVERRULE_PROBABILITY = 0.9;
+/** A lexicon phrase the model does not back still counts unless the model is this sure the message is ordinary. */
+export const NONE_VETO = 0.9;
+/** Where a message is cut into sentences, each also read on its own. */
+const SENTENCE_BREAK = /[.!?\n]+/;
+/** Shorter pieces ("ok.", "well.") carry too little to read alone. */
+const SENTENCE_MIN_WORDS = 3;
+/** A sentence's reading counts this much against the whole message's: it has less context. */
+const SENTENCE_WEIGHT = 0.8;
+/** How much of the blended probability is the naive Bayes model's; the rest is logistic regression's. */
+export const BAYES_SHARE = 0.35;
 /** The more urgent category wins when one message carries two (README.md). */
 const PRIORITY: readonly LexiconCategory[] = ['child_at_risk', 'suicide', 'human', 'distress'];
 /** What the model alone can say about level: a signal without plan, means or time. */
@@ -58,12 +70,6 @@ const MODEL_LEVEL: Readonly<Record<LexiconCategory, RiskLevel>> = {
   distress: 'low',
 };
 
-/**
- * A crisis phrase said in a distancing context (the past, someone else, the news, a question
- * about the topic) counts only if the model, which learnt those contexts from the examples,
- * gives its category at least this probability.
- */
-export const DISTANCED_MODEL_MIN = 0.5;
 /** First-person words: a phrase with one of these is about the writer, whoever else is named. */
 const FIRST_PERSON = ['i', 'me', 'my', 'myself', 'mine'];
 /** The writer as a subject or object: between someone else and a phrase, it makes the phrase the writer's again. */
@@ -73,13 +79,6 @@ const DISTANCEABLE: ReadonlySet<LexiconCategory> = new Set(['suicide', 'child_at
 /** How far into a clause a topic question may start ("ok so what is ..."). */
 const TOPIC_QUESTION_START = 2;
 
-/** A phrase in a distancing context, and whether the model judges the message without it. */
-interface Distanced {
-  readonly category: LexiconCategory;
-  readonly level: RiskLevel;
-  readonly withoutPhrase: boolean;
-}
-
 type Marker = 'negation' | 'pseudo' | 'idiom' | 'imminent' | 'high' | 'distancer' | 'other' | 'topic' | 'current';
 interface LexiconTag {
   readonly category: LexiconCategory;
@@ -88,19 +87,19 @@ interface LexiconTag {
 }
 
 /**
- * What a screen learnt from its data's examples: the words they use and the model's counts.
- * The same data always gives the same, and learning it is most of the time a screen takes to
- * build, so loadRiskScreen.ts keeps it between starts.
+ * What a screen learnt from its data's examples: the words they use and the two models. The same
+ * data always gives the same, and learning it is most of the time a screen takes to build, so
+ * loadRiskScreen.ts keeps it between starts.
  */
 export interface LearntFromExamples {
   /** Every word of the lexicon and the examples, with its stem. */
   readonly knownStems: readonly (readonly [string, string])[];
-  readonly model: BayesCounts<RiskCategory>;
+  readonly bayes: BayesCounts<RiskCategory>;
+  readonly logistic: LogisticWeights<RiskCategory>;
 }
 
 export interface RiskClassifierOptions {
   readonly thresholds?: Readonly<Record<LexiconCategory, number>>;
-  readonly minModelWords?: number;
   /** `learnt` of an earlier screen built on exactly this data: used instead of learning it again. */
   readonly learnt?: LearntFromExamples;
 }
@@ -109,7 +108,7 @@ export function createRiskClassifier(
   data: RiskData,
   options: RiskClassifierOptions = {},
 ): RiskScreen & { features(text: string): string[]; explain(text: string): unknown; readonly learnt: LearntFromExamples } {
-  const screen = new Screen(data, options.thresholds ?? MODEL_THRESHOLDS, options.minModelWords ?? MODEL_MIN_WORDS, options.learnt);
+  const screen = new Screen(data, options.thresholds ?? MODEL_THRESHOLDS, options.learnt);
   return {
     screen: (text) => screen.assess(text),
     features: (text) => screen.analyse(text).features,
@@ -132,7 +131,6 @@ class Screen {
   constructor(
     data: RiskData,
     private readonly thresholds: Readonly<Record<LexiconCategory, number>>,
-    private readonly minModelWords: number,
     learnt?: LearntFromExamples,
   ) {
     const negationWords = new Set(data.negations.flatMap(phraseWords));
@@ -150,7 +148,7 @@ class Screen {
     ];
 
     const anchors = [...lexiconEntries, ...markerEntries].flatMap((e) => e.words);
-    const knownStems = learnt?.knownStems ?? stemsOf([...anchors, ...data.examples.flatMap((e) => clausesOf(e.text).flat())]);
+    const knownStems = learnt?.knownStems ?? knownWords(anchors, data.examples);
     this.resolver = new WordResolver(knownStems, anchors);
     const stems = (words: string[]) => words.map((w) => this.resolver.stem(w));
     this.firstPerson = new Set(stems(FIRST_PERSON));
@@ -165,38 +163,32 @@ class Screen {
     );
     // Markers are fixed expressions: no words may come between their words.
     this.markers = new PhraseIndex(markerEntries.map((e) => ({ stems: stems(e.words), tag: e.tag })), 0);
-    const counts = learnt?.model ?? countBayes(data.examples.map((e) => ({ features: this.analyse(e.text).features, label: e.category })));
-    this.model = compileBayes(counts);
-    this.learnt = { knownStems, model: counts };
+    const documents = learnt ? [] : data.examples.map((e) => ({ features: this.analyse(e.text).features, label: e.category }));
+    const bayes = learnt?.bayes ?? countBayes(documents);
+    const logistic = learnt?.logistic ?? trainLogistic(documents, RISK_CATEGORIES);
+    this.model = blendModels(compileLogistic(logistic), compileBayes(bayes), BAYES_SHARE);
+    this.learnt = { knownStems, bayes, logistic };
   }
 
   assess(text: string): RiskAssessment {
-    const { hits, distanced, raisers, features, words } = this.analyse(text);
-    const whole = this.model.predict(features);
-    // A phrase in a distancing context counts only when the model, too, reads the category: in the
-    // whole message for a topic question ("whats the point of living" still reads as suicide), in
-    // the rest of it, without the phrase, for the past or someone else (does anything else say "now"?).
-    // A phrase set in the past or in someone else's life is no evidence of now for the model either.
-    const prediction = distanced.some((d) => d.withoutPhrase) ? this.model.predict(this.analyse(text, true).features) : whole;
-    for (const { category: c, level: l, withoutPhrase } of distanced) {
-      if (((withoutPhrase ? prediction : whole).probabilities[c] ?? 0) >= DISTANCED_MODEL_MIN) hits.set(c, higherLevel(hits.get(c) ?? 'none', l));
+    const { hits, raisers, features } = this.analyse(text);
+    const p = { ...this.model.predict(features).probabilities };
+    // A crisis said in one sentence of a long message is not diluted by the rest of it: each
+    // sentence is also read on its own, and its reading counts a little less than the whole's.
+    const sentences = text.split(SENTENCE_BREAK).filter((s) => s.trim().split(/\s+/).length >= SENTENCE_MIN_WORDS);
+    if (sentences.length > 1) {
+      for (const sentence of sentences) {
+        const q = this.model.predict(this.analyse(sentence).features).probabilities;
+        for (const c of PRIORITY) p[c] = Math.max(p[c] ?? 0, SENTENCE_WEIGHT * (q[c] ?? 0));
+      }
     }
-    // Of the categories the model is sure enough of, the likeliest.
-    const modelSays = words < this.minModelWords ? undefined : PRIORITY.filter((c) => (prediction.probabilities[c] ?? 0) >= this.thresholds[c]).sort(
-      (a, b) => (prediction.probabilities[b] ?? 0) - (prediction.probabilities[a] ?? 0),
-    )[0];
-
-    let category = PRIORITY.find((c) => hits.has(c));
-    let level = category ? (hits.get(category) as RiskLevel) : 'none';
-    const overrules =
-      modelSays !== undefined &&
-      (category === undefined ||
-        (PRIORITY.indexOf(modelSays) < PRIORITY.indexOf(category) && (prediction.probabilities[modelSays] ?? 0) >= MODEL_OVERRULE_PROBABILITY));
-    if (overrules) {
-      category = modelSays;
-      level = MODEL_LEVEL[modelSays];
-    }
+    // The most urgent of the categories the model is sure enough of and those a lexicon phrase
+    // found; the phrases count unless the model is all but certain the message is ordinary (it
+    // learnt the idioms and contexts a phrase list cannot enumerate).
+    const lexiconCounts = (p.none ?? 0) < NONE_VETO;
+    const category = PRIORITY.find((c) => (p[c] ?? 0) >= this.thresholds[c] || (lexiconCounts && hits.has(c)));
     if (!category) return NO_RISK;
+    let level = hits.get(category) ?? MODEL_LEVEL[category];
     if (category === 'suicide' || category === 'child_at_risk') {
       if (raisers.has('imminent')) level = 'imminent';
       else if (raisers.has('high')) level = higherLevel(level, 'high');
@@ -206,37 +198,32 @@ class Screen {
 
   /** What decided: for debugging and tests, never on the hot path. */
   explain(text: string): unknown {
-    const { hits, distanced, raisers, features } = this.analyse(text);
+    const { hits, raisers, features } = this.analyse(text);
     const p = this.model.predict(features);
     const probabilities = Object.fromEntries(Object.entries(p.probabilities).map(([k, v]) => [k, Math.round((v as number) * 1000) / 1000]));
     const ratios = this.model.logRatios?.(features, p.label === 'none' ? 'suicide' : p.label, 'none').map(([f, r]) => `${f}:${r.toFixed(1)}`);
-    return { ratios, hits: Object.fromEntries(hits), distanced, raisers: [...raisers], probabilities, result: this.assess(text) };
+    return { ratios, hits: Object.fromEntries(hits), raisers: [...raisers], probabilities, result: this.assess(text) };
   }
 
-  /** Lexicon hits (highest level per category), raisers present, and the model's features. */
-  analyse(
-    text: string,
-    withoutDistancedPhrases = false,
-  ): {
-    hits: Map<LexiconCategory, RiskLevel>;
-    distanced: Distanced[];
-    raisers: Set<Marker>;
-    features: string[];
-    words: number;
-  } {
-    let words = 0;
+  /**
+   * Lexicon hits (highest level per category), raisers present, and the model's features: the
+   * words (a negated word as "not_<stem>"), word pairs, and what the lexicon found, where and how
+   * ("@hit:suicide", "@neg:suicide" for a negated phrase, "@past:suicide" for one told about the
+   * past or someone else, "@topic:suicide" in a question about the topic), so that the model
+   * learns from the examples how far to trust each finding.
+   */
+  analyse(text: string): { hits: Map<LexiconCategory, RiskLevel>; raisers: Set<Marker>; features: string[] } {
     const hits = new Map<LexiconCategory, RiskLevel>();
-    const distanced: Distanced[] = [];
     const raisers = new Set<Marker>();
     const features: string[] = [];
+    const signals = new Set<string>();
     const clauses = clausesOf(text).map((clause) => {
       const stems = clause.map((w) => this.resolver.stem(w));
       return { stems, markers: this.markers.find(stems) };
     });
     // "again", "now", "still" anywhere in the message: what is said is going on now.
     let current = false;
-    for (const { stems, markers } of clauses) {
-      words += stems.length;
+    for (const { markers } of clauses) {
       const masked = positionsOf(markers, 'idiom');
       const cues = markers.filter((m) => m.phrase.tag === 'negation' && !masked.has(m.start));
       // ... unless part of a distancer or right after one ("doing better now", "behind me now") or negated ("not now").
@@ -275,16 +262,16 @@ class Screen {
         this.copulas.has(stems[match.end + 1] as string) && cues.some(({ start }) => start === match.end + 2);
 
       const negatedPositions = new Set<number>();
-      const dropped = new Set<number>();
       for (const match of this.lexicon.find(stems, masked)) {
         const { category, level, negatedWithin } = match.phrase.tag;
         if (!negatedWithin && negatedAfter(match)) match.positions.forEach((p) => negatedPositions.add(p));
-        if (!negatedWithin && (negatedAt(match.start) || negatedInGap(match) || negatedAfter(match))) continue;
+        if (!negatedWithin && (negatedAt(match.start) || negatedInGap(match) || negatedAfter(match))) {
+          signals.add(`@neg:${category}`);
+          continue;
+        }
         if (!DISTANCEABLE.has(category)) hits.set(category, higherLevel(hits.get(category) ?? 'none', level));
-        else if (pastClause || (category === 'suicide' && aboutSomeoneElse(match))) {
-          distanced.push({ category, level, withoutPhrase: true });
-          match.positions.forEach((p) => dropped.add(p));
-        } else if (topicClause) distanced.push({ category, level, withoutPhrase: false });
+        else if (pastClause || (category === 'suicide' && aboutSomeoneElse(match))) signals.add(`@past:${category}`);
+        else if (topicClause) signals.add(`@topic:${category}`);
         else hits.set(category, higherLevel(hits.get(category) ?? 'none', level));
       }
       for (const match of markers) {
@@ -294,7 +281,7 @@ class Screen {
 
       let previous: string | undefined;
       stems.forEach((stem, i) => {
-        if (masked.has(i) || (withoutDistancedPhrases && dropped.has(i))) {
+        if (masked.has(i)) {
           previous = undefined;
           return;
         }
@@ -305,8 +292,27 @@ class Screen {
       });
       if (masked.size > 0) features.push('<idiom>');
     }
-    return { hits, distanced, raisers, features, words };
+    for (const [c, l] of hits) signals.add(`@hit:${c}`).add(`@hit:${c}:${l}`);
+    for (const r of raisers) signals.add(`@raise:${r}`);
+    if (current) signals.add('@current');
+    features.push(...signals);
+    return { hits, raisers, features };
   }
+}
+
+/**
+ * The stem of every word of the lexicon and the examples. Words of the lexicon and of ordinary
+ * (`none`) examples are taken as spelt ("dad" is not "dead", "lovely" not "lonely"); a word only
+ * the crisis examples use may be a misspelling a writer of examples put there on purpose ("kil
+ * myself", "suicde"), so it gets the stem of the lexicon word it is closest to, as it would in a
+ * message, and the model learns from the same features the screen will see.
+ */
+function knownWords(anchors: readonly string[], examples: RiskData['examples']): [string, string][] {
+  const wordsOf = (category?: RiskCategory) => examples.filter((e) => (category === undefined ? e.category !== 'none' : e.category === category)).flatMap((e) => clausesOf(e.text).flat());
+  const spelt = stemsOf([...anchors, ...wordsOf('none')]);
+  const resolver = new WordResolver(spelt, anchors);
+  const known = new Set(spelt.map(([word]) => word));
+  return [...spelt, ...[...new Set(wordsOf())].filter((w) => !known.has(w)).map((w) => [w, resolver.stem(w)] as [string, string])];
 }
 
 function positionsOf(matches: readonly PhraseMatch<Marker>[], tag: Marker): Set<number> {

@@ -1,25 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { trainBayes } from '../../bot/risk/bayesModel.js';
+import { expectLearntToyLabels, TOY_DOCUMENTS } from '../support/toyLabels.js';
 
-const DOCUMENTS = [
-  { features: ['sad', 'alone', 'tired'], label: 'low' },
-  { features: ['sad', 'cry', 'alone'], label: 'low' },
-  { features: ['happy', 'walk', 'friends'], label: 'fine' },
-  { features: ['walk', 'sun', 'friends', 'tired'], label: 'fine' },
-  { features: ['angry', 'shout'], label: 'cross' },
-  { features: ['angry', 'tired', 'shout', 'alone'], label: 'cross' },
-];
+const DOCUMENTS = TOY_DOCUMENTS;
 
 describe('the Bayes model', () => {
   it('learns which label each feature points to, with probabilities that add up to one', () => {
-    const model = trainBayes(DOCUMENTS);
-
-    expect(model.predict(['sad', 'cry']).label).toBe('low');
-    expect(model.predict(['walk', 'friends']).label).toBe('fine');
-    expect(model.predict(['angry', 'shout']).label).toBe('cross');
-    const { probabilities, probability, label } = model.predict(['tired', 'alone']);
-    expect(Object.values(probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
-    expect(probabilities[label]).toBe(probability);
+    expectLearntToyLabels(trainBayes(DOCUMENTS));
   });
 
   it('counts through natural: a label natural never saw an example of is never predicted', () => {

@@ -39,16 +39,19 @@ describe('the risk screen on its own small lexicon', () => {
     expect(assess('suicide is all i think about').category).toBe('suicide');
   });
 
-  it('lets a phrase in the past, in someone else\'s life or in a topic question count only if the model agrees', () => {
+  it('holds back a phrase in the past, in someone else\'s life or in a topic question, and lets the model judge it', () => {
     expect(assess('years ago i wanted to kill myself').category).toBe('none');
     expect(assess('my brother thought about suicide').category).toBe('none');
     expect(assess('what is suicide').category).toBe('none');
     // "again" or "now" makes it current; "i" between makes it the writer's own.
     expect(assess('years ago i wanted to kill myself and now i want to again').category).toBe('suicide');
     expect(assess('my brother found out and i thought about suicide').category).toBe('suicide');
-    // explain() says which phrases were held back for the model to judge without them.
-    const explained = screen.explain('i used to kill myself') as { distanced: { category: string; withoutPhrase: boolean }[] };
-    expect(explained.distanced).toEqual([expect.objectContaining({ category: 'suicide', withoutPhrase: true })]);
+    // A phrase held back is not a hit; the model sees where it was held back.
+    expect(screen.features('i used to kill myself')).toContain('@past:suicide');
+    expect(screen.features('i used to kill myself')).not.toContain('@hit:suicide');
+    expect(screen.features('what is suicide')).toContain('@topic:suicide');
+    expect(screen.features('i want to kill myself')).toContain('@hit:suicide');
+    expect(screen.features('i would never kill myself')).toContain('@neg:suicide');
   });
 
   it('keeps phrases that carry their own negation, pseudo-negations and what follows a clause break', () => {
