@@ -69,34 +69,48 @@ export function countBayes<L extends string>(documents: readonly { features: rea
 
 export function compileBayes<L extends string>({ smoothing, examples, labels: counted }: BayesCounts<L>): TrainedModel<L> {
   const labels = counted.map(({ label }) => label);
-  const counts = counted.map(({ features }) => new Map(features));
-  const vocabulary = new Set(counts.flatMap((c) => [...c.keys()]));
-  const denominators = counts.map((c) => [...c.values()].reduce((a, b) => a + b, 0) + smoothing * vocabulary.size);
-  const logPrior = counted.map((c) => Math.log((c.examples || 1) / (examples || 1)));
-  const logLikelihood = counts.map((c, k) => {
-    const denominator = denominators[k] as number;
-    return new Map([...vocabulary].map((f) => [f, Math.log(((c.get(f) ?? 0) + smoothing) / denominator)]));
+  const k = labels.length;
+  // One array of per-label counts per feature: a start compiles tens of thousands of features.
+  const perFeature = new Map<string, Float64Array>();
+  const totals = new Float64Array(k);
+  counted.forEach(({ features }, c) => {
+    for (const [feature, n] of features) {
+      let row = perFeature.get(feature);
+      if (!row) perFeature.set(feature, (row = new Float64Array(k)));
+      row[c] = n;
+      totals[c] = (totals[c] as number) + n;
+    }
   });
+  const logDenominators = [...totals].map((total) => Math.log(total + smoothing * perFeature.size));
+  for (const row of perFeature.values()) {
+    for (let c = 0; c < k; c++) row[c] = Math.log((row[c] as number) + smoothing) - (logDenominators[c] as number);
+  }
+  const logPrior = counted.map((c) => Math.log((c.examples || 1) / (examples || 1)));
   return {
     logRatios(features, label, against) {
       const a = labels.indexOf(label);
       const b = labels.indexOf(against);
-      return [...new Set(features)].filter((f) => vocabulary.has(f)).map((f) => [f, (logLikelihood[a]?.get(f) as number) - (logLikelihood[b]?.get(f) as number)]);
+      return [...new Set(features)].flatMap((f) => {
+        const row = perFeature.get(f);
+        return row ? [[f, (row[a] as number) - (row[b] as number)] as [string, number]] : [];
+      });
     },
     predict(features) {
       const scores = [...logPrior];
       const seen = new Set<string>();
       for (const feature of features) {
         // A feature no example had says nothing about any label.
-        if (seen.has(feature) || !vocabulary.has(feature)) continue;
+        if (seen.has(feature)) continue;
         seen.add(feature);
-        for (let k = 0; k < labels.length; k++) scores[k] = (scores[k] as number) + (logLikelihood[k]?.get(feature) as number);
+        const row = perFeature.get(feature);
+        if (!row) continue;
+        for (let c = 0; c < k; c++) scores[c] = (scores[c] as number) + (row[c] as number);
       }
       let best = 0;
-      for (let k = 1; k < scores.length; k++) if ((scores[k] as number) > (scores[best] as number)) best = k;
+      for (let c = 1; c < k; c++) if ((scores[c] as number) > (scores[best] as number)) best = c;
       const top = scores[best] as number;
       const sum = scores.reduce((acc, s) => acc + Math.exp(s - top), 0);
-      const probabilities = Object.fromEntries(labels.map((label, k) => [label, Math.exp((scores[k] as number) - top) / sum])) as Record<L, number>;
+      const probabilities = Object.fromEntries(labels.map((label, c) => [label, Math.exp((scores[c] as number) - top) / sum])) as Record<L, number>;
       return { label: labels[best] as L, probability: 1 / sum, probabilities };
     },
   };
