@@ -10,13 +10,6 @@
  */
 import type { Prediction, TrainedModel } from './bayesModel.js';
 
-export interface LogisticOptions {
-  readonly epochs?: number;
-  readonly learningRate?: number;
-  /** L2 penalty per update: keeps weights of rare words small. */
-  readonly l2?: number;
-}
-
 /** What training learnt, as plain data. */
 export interface LogisticWeights<L extends string> {
   readonly labels: readonly L[];
@@ -25,14 +18,15 @@ export interface LogisticWeights<L extends string> {
   readonly weights: readonly (readonly [string, readonly number[]])[];
 }
 
-const DEFAULTS = { epochs: 30, learningRate: 0.5, l2: 1e-4 };
+/** Passes over the examples, AdaGrad's base step, and the L2 penalty per update that keeps rare words' weights small. */
+const EPOCHS = 30;
+const LEARNING_RATE = 0.5;
+const L2 = 1e-4;
 
 export function trainLogistic<L extends string>(
   documents: readonly { features: readonly string[]; label: L }[],
   labels: readonly L[],
-  options: LogisticOptions = {},
 ): LogisticWeights<L> {
-  const { epochs, learningRate, l2 } = { ...DEFAULTS, ...options };
   const k = labels.length;
   const index = new Map<string, number>();
   const docs = documents.map(({ features, label }) => ({
@@ -57,7 +51,7 @@ export function trainLogistic<L extends string>(
     seed ^= seed << 5;
     return (seed >>> 0) / 0x100000000;
   };
-  for (let epoch = 0; epoch < epochs; epoch++) {
+  for (let epoch = 0; epoch < EPOCHS; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [order[i], order[j]] = [order[j] as number, order[i] as number];
@@ -73,12 +67,12 @@ export function trainLogistic<L extends string>(
       for (let c = 0; c < k; c++) {
         const gradient = (scores[c] as number) - (c === label ? 1 : 0);
         biasG2[c] = (biasG2[c] as number) + gradient * gradient;
-        bias[c] = (bias[c] as number) - (learningRate * gradient) / Math.sqrt(biasG2[c] as number);
+        bias[c] = (bias[c] as number) - (LEARNING_RATE * gradient) / Math.sqrt(biasG2[c] as number);
         for (const f of features) {
           const at = f * k + c;
-          const g = gradient + l2 * (w[at] as number);
+          const g = gradient + L2 * (w[at] as number);
           g2[at] = (g2[at] as number) + g * g;
-          w[at] = (w[at] as number) - (learningRate * g) / Math.sqrt(g2[at] as number);
+          w[at] = (w[at] as number) - (LEARNING_RATE * g) / Math.sqrt(g2[at] as number);
         }
       }
     }

@@ -18,14 +18,13 @@
  */
 import type { RiskAssessment, RiskCategory, RiskLevel, RiskScreen } from './riskScreen.js';
 import { NO_RISK } from './riskScreen.js';
-import type { LexiconCategory, RiskData } from './riskData.js';
+import { RISK_CATEGORIES, type LexiconCategory, type RiskData } from './riskData.js';
 import { clausesOf, phraseWords } from './normalise.js';
 import { stemsOf, WordResolver } from './wordResolver.js';
 import { PhraseIndex, type PhraseMatch } from './phraseIndex.js';
 import { compileBayes, countBayes, type BayesCounts, type TrainedModel } from './bayesModel.js';
 import { compileLogistic, trainLogistic, type LogisticWeights } from './logisticModel.js';
 import { blendModels } from './blendedModel.js';
-import { RISK_CATEGORIES } from './riskData.js';
 import { shouldEscalate, higherLevel } from './riskPolicy.js';
 
 /** A cue cancels a phrase whose first word is at most this many words after it. */
