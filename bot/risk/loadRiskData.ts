@@ -4,13 +4,14 @@
  * twice, categories with too few examples to learn from. Problems come back as one
  * ContentError with file and line, like the dialog content.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ContentError, type ContentFile, type ContentProblem } from '../content/contentError.js';
 import { readYaml } from '../content/yamlFile.js';
 import { phraseWords } from './normalise.js';
 import { RISK_CATEGORIES, riskDataSchema, type LexiconCategory, type RiskData } from './riskData.js';
 import { readDevSet } from './devSet.js';
+import { parseWordClusters } from './wordClusters.js';
 
 /** Below this the model has too little to learn a category's wording from. */
 export const MIN_EXAMPLES_PER_CATEGORY = 10;
@@ -20,6 +21,9 @@ const LOCALE_FILE = /^([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.yaml$/;
  * held out in tests/risk/devset/ and never learnt from). Its messages are examples too.
  */
 export const TUNE_SUFFIX = '.tune.jsonl';
+
+/** `<locale>.clusters.tsv`: generated word clusters (wordClusters.ts), optional. */
+export const CLUSTERS_SUFFIX = '.clusters.tsv';
 
 /** Risk data by locale; the default locale's file must exist. */
 export async function loadRiskData(dir: string, options: { defaultLocale?: string } = {}): Promise<ReadonlyMap<string, RiskData>> {
@@ -46,7 +50,9 @@ export async function loadRiskData(dir: string, options: { defaultLocale?: strin
     if (problems.length !== before) continue;
     const tuneFile = `${locale}${TUNE_SUFFIX}`;
     const tune = tuneFiles.has(tuneFile) ? await readTuneSplit(dir, folder, tuneFile, problems) : [];
-    byLocale.set(locale, { ...parsed.data, examples: [...parsed.data.examples, ...tune] });
+    const clustersFile = `${locale}${CLUSTERS_SUFFIX}`;
+    const wordClusters = names.includes(clustersFile) ? await readClusters(dir, folder, clustersFile, problems) : undefined;
+    byLocale.set(locale, { ...parsed.data, examples: [...parsed.data.examples, ...tune], ...(wordClusters && { wordClusters }) });
   }
   if (problems.length > 0) throw new ContentError(problems);
   return byLocale;
@@ -92,4 +98,10 @@ async function readTuneSplit(dir: string, folder: string, file: string, problems
     problems.push({ code: 'CONTENT_SCHEMA', file: `${folder}/${file}`, path: '', message });
     return [];
   }
+}
+
+async function readClusters(dir: string, folder: string, file: string, problems: ContentProblem[]): Promise<[string, number][]> {
+  const { clusters, problems: found } = parseWordClusters(await readFile(path.join(dir, file), 'utf8'));
+  for (const { line, message } of found) problems.push({ code: 'CONTENT_SCHEMA', file: `${folder}/${file}`, path: '', line, message });
+  return [...clusters];
 }

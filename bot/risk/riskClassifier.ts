@@ -1,9 +1,10 @@
 /**
  * The screen itself. The lexicon finds its phrases (with misspellings, negation, idioms and
  * context handled); a learnt model, logistic regression blended with naive Bayes, reads the words
- * of the message together with what the lexicon found, and names the category. A lexicon phrase
- * the model does not back still counts unless the model is all but certain the message is
- * ordinary: the lexicon is the clinicians' say, the model what thousands of examples taught.
+ * of the message, their word clusters (wordClusters.ts) and what the lexicon found, and names the
+ * category. A lexicon phrase the model does not back still counts unless the model is fairly sure
+ * the message is ordinary: the lexicon is the clinicians' say, the model what thousands of
+ * examples taught.
  *
  * Negation is our own, because natural's tokenisers split "don't" into "don" and "t": a cue
  * ("not", "never") cancels a phrase that starts within NEGATION_WINDOW words after it, in the
@@ -43,14 +44,30 @@ const COPULAS = ['is', 'are', 'was', 'were', 'be'];
  * question the person can wave away.
  */
 export const MODEL_THRESHOLDS: Readonly<Record<LexiconCategory, number>> = {
-  child_at_risk: 0.3,
+  // Higher than suicide's: ordinary talk of nephews, parks and shops, and the urgency words of a
+  // suicide message ("in my room rn"), gave child_at_risk 0.3 to 0.5 and took the more urgent slot.
+  child_at_risk: 0.6,
   suicide: 0.3,
-  // Higher: "counsellor" is in many questions about the service that ask for no one.
-  human: 0.5,
-  distress: 0.4,
+  human: 0.4,
+  distress: 0.5,
 };
-/** A lexicon phrase the model does not back still counts unless the model is this sure the message is ordinary. */
-export const NONE_VETO = 0.9;
+/**
+ * A lexicon phrase the model does not back still counts while the model gives `none` less than
+ * this. Lower for a request for a person: "counsellor" is in many questions about the service
+ * that ask for no one.
+ */
+export const LEXICON_TRUSTED_BELOW: Readonly<Record<LexiconCategory, number>> = {
+  child_at_risk: 0.5,
+  suicide: 0.5,
+  human: 0.3,
+  distress: 0.5,
+};
+/**
+ * Of the categories that count, the most urgent wins (README.md) unless the model gives it less
+ * than this share of the likeliest one's probability and no phrase found it: then the message
+ * carries one signal, not two ("bot or person? please tell honestly" is a request for a person).
+ */
+export const PRECEDENCE_SHARE = 0.5;
 /** Where a message is cut into sentences, each also read on its own. */
 const SENTENCE_BREAK = /[.!?\n]+/;
 /** Shorter pieces ("ok.", "well.") carry too little to read alone. */
@@ -99,6 +116,7 @@ export interface LearntFromExamples {
 
 export interface RiskClassifierOptions {
   readonly thresholds?: Readonly<Record<LexiconCategory, number>>;
+  readonly lexiconTrustedBelow?: Readonly<Record<LexiconCategory, number>>;
   /** `learnt` of an earlier screen built on exactly this data: used instead of learning it again. */
   readonly learnt?: LearntFromExamples;
 }
@@ -107,7 +125,7 @@ export function createRiskClassifier(
   data: RiskData,
   options: RiskClassifierOptions = {},
 ): RiskScreen & { features(text: string): string[]; explain(text: string): unknown; readonly learnt: LearntFromExamples } {
-  const screen = new Screen(data, options.thresholds ?? MODEL_THRESHOLDS, options.learnt);
+  const screen = new Screen(data, options.thresholds ?? MODEL_THRESHOLDS, options.lexiconTrustedBelow ?? LEXICON_TRUSTED_BELOW, options.learnt);
   return {
     screen: (text) => screen.assess(text),
     features: (text) => screen.analyse(text).features,
@@ -125,14 +143,17 @@ class Screen {
   private readonly firstPersonSubject: ReadonlySet<string>;
   private readonly copulas: ReadonlySet<string>;
   private readonly scopeExtenders: ReadonlySet<string>;
+  private readonly clusters: ReadonlyMap<string, number>;
   readonly learnt: LearntFromExamples;
 
   constructor(
     data: RiskData,
     private readonly thresholds: Readonly<Record<LexiconCategory, number>>,
+    private readonly lexiconTrustedBelow: Readonly<Record<LexiconCategory, number>>,
     learnt?: LearntFromExamples,
   ) {
     const negationWords = new Set(data.negations.flatMap(phraseWords));
+    this.clusters = new Map(data.wordClusters);
     const lexiconEntries = PRIORITY.flatMap((category) => data.lexicon[category].map((e) => ({ ...e, category, words: phraseWords(e.phrase) })));
     const markerEntries: { words: string[]; tag: Marker }[] = [
       ...data.negations.map((p) => ({ words: phraseWords(p), tag: 'negation' as const })),
@@ -182,11 +203,13 @@ class Screen {
       }
     }
     // The most urgent of the categories the model is sure enough of and those a lexicon phrase
-    // found; the phrases count unless the model is all but certain the message is ordinary (it
-    // learnt the idioms and contexts a phrase list cannot enumerate).
-    const lexiconCounts = (p.none ?? 0) < NONE_VETO;
-    const category = PRIORITY.find((c) => (p[c] ?? 0) >= this.thresholds[c] || (lexiconCounts && hits.has(c)));
-    if (!category) return NO_RISK;
+    // found; the phrases count unless the model is fairly sure the message is ordinary (it learnt
+    // the idioms and contexts a phrase list cannot enumerate).
+    const none = p.none ?? 0;
+    const counting = PRIORITY.filter((c) => (p[c] ?? 0) >= this.thresholds[c] || (none < this.lexiconTrustedBelow[c] && hits.has(c)));
+    if (counting.length === 0) return NO_RISK;
+    const likeliest = Math.max(...counting.map((c) => p[c] ?? 0));
+    const category = counting.find((c) => hits.has(c) || (p[c] ?? 0) >= PRECEDENCE_SHARE * likeliest) as LexiconCategory;
     let level = hits.get(category) ?? MODEL_LEVEL[category];
     if (category === 'suicide' || category === 'child_at_risk') {
       if (raisers.has('imminent')) level = 'imminent';
@@ -216,9 +239,9 @@ class Screen {
     const raisers = new Set<Marker>();
     const features: string[] = [];
     const signals = new Set<string>();
-    const clauses = clausesOf(text).map((clause) => {
-      const stems = clause.map((w) => this.resolver.stem(w));
-      return { stems, markers: this.markers.find(stems) };
+    const clauses = clausesOf(text).map((words) => {
+      const stems = words.map((w) => this.resolver.stem(w));
+      return { words, stems, markers: this.markers.find(stems) };
     });
     // "again", "now", "still" anywhere in the message: what is said is going on now.
     let current = false;
@@ -232,7 +255,7 @@ class Screen {
         (m) => m.phrase.tag === 'current' && !masked.has(m.start) && !distancing.has(m.start) && !cues.some(({ end }) => end < m.start && m.start - end <= NEGATION_WINDOW),
       );
     }
-    for (const { stems, markers } of clauses) {
+    for (const { words, stems, markers } of clauses) {
       const masked = positionsOf(markers, 'idiom');
       const pseudo = positionsOf(markers, 'pseudo');
       const cues = markers.filter((m) => m.phrase.tag === 'negation' && !pseudo.has(m.start) && !masked.has(m.start));
@@ -284,8 +307,11 @@ class Screen {
           previous = undefined;
           return;
         }
-        const feature = negatedAt(i) || negatedPositions.has(i) ? `not_${stem}` : stem;
+        const negated = negatedAt(i) || negatedPositions.has(i);
+        const feature = negated ? `not_${stem}` : stem;
         features.push(feature);
+        const cluster = this.clusters.get(words[i] as string);
+        if (cluster !== undefined) features.push(negated ? `not_@k${cluster}` : `@k${cluster}`);
         if (previous !== undefined) features.push(`${previous}+${feature}`);
         previous = feature;
       });

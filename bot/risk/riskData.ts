@@ -49,5 +49,8 @@ export const riskDataSchema = z.strictObject({
     .min(1, 'must list at least one example'),
 });
 
-export type RiskData = z.output<typeof riskDataSchema>;
+export type RiskData = z.output<typeof riskDataSchema> & {
+  /** From `<locale>.clusters.tsv` when there is one (wordClusters.ts): each word and its cluster. */
+  readonly wordClusters?: readonly (readonly [string, number])[];
+};
 export type LexiconCategory = keyof RiskData['lexicon'];

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContentError, type ContentProblem } from '../../bot/content/contentError.js';
@@ -27,6 +28,19 @@ describe('loading a risk lexicon', () => {
     const data = await loadRiskData(path.dirname(FIXTURE));
     expect([...data.keys()]).toEqual(['en']);
     expect(data.get('en')?.lexicon.suicide[0]).toEqual({ phrase: 'kill myself', level: 'elevated' });
+  });
+
+  it('reads the word clusters beside a locale file and names the line of a bad one', async () => {
+    const { file } = await brokenCopy(FIXTURE, (t) => t, 'risk');
+    await writeFile(path.join(path.dirname(file), 'en.clusters.tsv'), '# generated\nrifle\t3\ngun\t3\n');
+    expect((await loadRiskData(path.dirname(file))).get('en')?.wordClusters).toEqual([['rifle', 3], ['gun', 3]]);
+
+    await writeFile(path.join(path.dirname(file), 'en.clusters.tsv'), '# generated\nrifle\t3\ngun three\n');
+    const problems = await loadRiskData(path.dirname(file)).then(
+      () => [],
+      (error: ContentError) => error.problems,
+    );
+    expect(problems).toEqual([expect.objectContaining({ file: 'risk/en.clusters.tsv', code: 'CONTENT_SCHEMA', line: 3 })]);
   });
 
   it('says which file is missing when the default locale has none', async () => {

@@ -8,11 +8,13 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/risk', import.meta.url));
 
 /** So few examples teach the model little: these tests let it speak only when it is sure. */
 const SURE_ONLY = { child_at_risk: 0.9, suicide: 0.9, human: 0.9, distress: 0.9 };
+/** ... and it overrules a lexicon phrase only when all but certain, so these tests show the lexicon's own reading. */
+const PHRASES_COUNT = { child_at_risk: 0.9, suicide: 0.9, human: 0.9, distress: 0.9 };
 
 let screen: RiskScreen & { features(text: string): string[]; explain(text: string): unknown };
 beforeAll(async () => {
   const data = await loadRiskData(FIXTURE);
-  screen = createRiskClassifier(data.get('en')!, { thresholds: SURE_ONLY });
+  screen = createRiskClassifier(data.get('en')!, { thresholds: SURE_ONLY, lexiconTrustedBelow: PHRASES_COUNT });
 });
 
 const assess = (text: string) => screen.screen(text);
