@@ -23,7 +23,7 @@ import { newErrorId, type Logger } from './privacy/logger.js';
 import { NO_RISK, type RiskAssessment, type RiskScreen } from './risk/riskScreen.js';
 import type { Handover } from './handover/handover.js';
 import type { HandoverEvent } from './handover/handoverService.js';
-import { commandIn } from './language/commands.js';
+import { commandIn, isSlashCommand } from './language/commands.js';
 import type { Helplines } from './content/helplines.js';
 import { isButtonLabel } from './content/buttonLabels.js';
 import { DATA_ERASED_EVENT } from './channels/channelEvents.js';
@@ -172,7 +172,9 @@ export class WaypointBot extends ActivityHandler {
       // The refusal says "tap one of the buttons": ask the open question again so there are buttons to tap.
       if (!freeText) return this.runDialogs(context, undefined, NO_RISK, { repromptOnly: true });
     }
-    const risk = freeText && !isButtonLabel(content, freeText.reveal()) ? this.options.risk.screen(freeText.reveal(), context.activity.locale) : NO_RISK;
+    // A button's label or a slash command from Telegram's menu is a tap, not the person's words.
+    const tapped = freeText && (isButtonLabel(content, freeText.reveal()) || isSlashCommand(freeText.reveal()));
+    const risk = freeText && !tapped ? this.options.risk.screen(freeText.reveal(), context.activity.locale) : NO_RISK;
     if (risk.escalate) {
       this.options.log.info({ event: 'risk.escalate', category: risk.category, level: risk.level });
       this.count(context, escalation(risk.category, risk.level));

@@ -17,6 +17,15 @@ const SLASH_COMMANDS: Readonly<Record<string, CommandName>> = {
   '/plan': 'plan',
 };
 
+/**
+ * True when the whole message is a Telegram-style slash command ("/plan", "/plan@waypoint_bot"):
+ * Telegram's command menu sends it for a tap, like a button, so it carries nothing the person wrote.
+ */
+export function isSlashCommand(text: string): boolean {
+  const match = /^(\/[a-z]+)(?:@\w+)?$/.exec(text.trim().toLowerCase());
+  return match !== null && match[1] !== undefined && match[1] in SLASH_COMMANDS;
+}
+
 /** The command a whole message names, if it names one. */
 export function commandIn(content: Content, text: string): CommandName | undefined {
   const typed = text.trim().toLowerCase();
